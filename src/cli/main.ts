@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+/**
+ * The `cm3leon` command line. Each command group lives in its own module under src/cli/ and is
+ * loaded lazily, so `cm3leon data ...` never pays for loading the tensor engine and vice versa.
+ */
+import { CliError } from './errors.js';
+
+type CommandModule = { run(args: string[]): Promise<void>; summary: string };
+
+const commands: Record<string, () => Promise<CommandModule>> = {
+  bench: () => import('./bench.js'),
+  data: () => import('./data.js'),
+};
+
+function usage(): string {
+  return [
+    'usage: cm3leon <command> [options]',
+    '',
+    'commands:',
+    '  bench engine [--json]        tensor-engine benchmark (matmul GFLOP/s, GPT training step tokens/s), with PyTorch as peer when installed',
+    '  data build emoji|shapes ...  build a dataset (see README)',
+    '  data show <dataset> ...      contact sheet of a dataset',
+    '',
+    'Run `cm3leon <command> --help` for the options of a command.',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return;
+  }
+  const load = commands[name];
+  if (!load) throw new CliError(`unknown command '${name}'\n\n${usage()}`);
+  const mod = await load();
+  await mod.run(rest);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof CliError) {
+    console.error(`cm3leon: ${err.message}`);
+    process.exit(2);
+  }
+  console.error(err);
+  process.exit(1);
+});
