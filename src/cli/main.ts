@@ -10,6 +10,7 @@ type CommandModule = { run(args: string[]): Promise<void>; summary: string };
 const commands: Record<string, () => Promise<CommandModule>> = {
   bench: () => import('./bench.js'),
   data: () => import('./data.js'),
+  tokenizer: () => import('./tokenizer.js'),
 };
 
 function usage(): string {
@@ -20,6 +21,7 @@ function usage(): string {
     '  bench engine [--json]        tensor-engine benchmark (matmul GFLOP/s, GPT training step tokens/s), with PyTorch as peer when installed',
     '  data build emoji|shapes ...  build a dataset (see README)',
     '  data show <dataset> ...      contact sheet of a dataset',
+    '  tokenizer train-text ...     train the byte-level BPE text tokenizer',
     '',
     'Run `cm3leon <command> --help` for the options of a command.',
   ].join('\n');
