@@ -16,7 +16,7 @@ export type I32 = Int32Array;
 /** Unary op codes for `unary`. gelu is the exact erf form: 0.5 x (1 + erf(x / sqrt 2)). */
 export const UnaryCode = { neg: 0, exp: 1, log: 2, sqrt: 3, tanh: 4, sigmoid: 5, relu: 6, gelu: 7, abs: 8 } as const;
 /** Binary op codes for `binary`. */
-export const BinaryCode = { add: 0, sub: 1, mul: 2, div: 3, max: 4 } as const;
+export const BinaryCode = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4 } as const;
 
 export interface NativeAddon {
   /** Instruction set chosen at load time, thread count, whether AMX tiles were granted. */

@@ -1,0 +1,3 @@
+/** cm3leon: the library entry. Importing it registers the CPU backends. */
+import './backends/cpu/index.js';
+export * from './tensor/index.js';
