@@ -74,7 +74,8 @@ export function readSafetensors(buf: Uint8Array, source = 'buffer'): SafeFile {
     const count = shape.reduce((a, d) => a * d, 1);
     if (count * BYTES[dtype] !== end - begin) fail(source, `tensor '${name}' shape [${shape.join(', ')}] ${dtype} needs ${count * BYTES[dtype]} bytes, offsets give ${end - begin}`);
     ranges.push([begin, end, name]);
-    const bytes = buf.slice(dataStart + begin, dataStart + end); // a copy, aligned for typed arrays
+    // A copy (Buffer.slice would alias the whole file), aligned for typed arrays.
+    const bytes = new Uint8Array(buf.subarray(dataStart + begin, dataStart + end));
     let data: TypedArray | Uint8Array = bytes;
     if (dtype === 'F32') data = new Float32Array(bytes.buffer, 0, count);
     else if (dtype === 'I32') data = new Int32Array(bytes.buffer, 0, count);

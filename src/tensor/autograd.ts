@@ -98,11 +98,16 @@ export function backward(root: Tensor, options: BackwardOptions = {}): void {
         continue;
       }
       const gin = gradients[node.op](node, g, t);
-      const keepG = new Set<Tensor>(gin.filter((x): x is Tensor => x !== null));
+      // A gradient fn may hand back g itself, or one tensor for several inputs: give each slot its
+      // own view (views share the buffer by reference count), so every slot can be disposed alone.
+      const used = new Set<Tensor>([g]);
       node.inputs.forEach((input, i) => {
-        const gi = gin[i];
-        if (!gi || !input.requiresGrad) {
-          if (gi && gi !== g && !grads.has(input)) gi.dispose();
+        let gi = gin[i];
+        if (!gi) return;
+        if (used.has(gi)) gi = gi.view(gi.shape, gi.strides, gi.offset);
+        used.add(gi);
+        if (!input.requiresGrad) {
+          gi.dispose();
           return;
         }
         if (!shapeEqual(gi.shape, input.shape)) {
@@ -113,12 +118,12 @@ export function backward(root: Tensor, options: BackwardOptions = {}): void {
         if (prev) {
           grads.set(input, add(prev, gi));
           prev.dispose();
-          if (gi !== g) gi.dispose();
+          gi.dispose();
         } else {
           grads.set(input, gi);
         }
       });
-      if (!keepG.has(g) && g !== gradOutput) g.dispose();
+      if (g !== gradOutput) g.dispose();
       // The graph below t is no longer needed by this backward pass.
       t.node = null;
     }
