@@ -12,8 +12,8 @@ import { tensor } from './create.js';
 export type Operand = Tensor | number;
 
 function unary(op: UnaryOp, x: Tensor): Tensor {
-  const backend = checkInputs(op, [x], 'unary');
   checkFloat(op, x);
+  const backend = checkInputs(op, [x], 'unary');
   const src = contiguousData(x);
   const out = wrap(backend, backend.kernels.unary(op, src), x.dtype, x.shape);
   if (src !== x) src.dispose();
