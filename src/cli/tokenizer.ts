@@ -5,7 +5,7 @@
  * Deliberately not here (yet): the image tokenizer commands (train-image, image encode/decode),
  * which need the tensor engine, and training on the project's datasets.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CliError } from './errors.js';
 import { trainBpe } from '../tokenizers/bpe-train.js';
@@ -91,9 +91,10 @@ function trainText(args: string[]): void {
     specials,
     minFrequency,
     progressEvery: 1000,
-    onProgress: (made, target) => process.stderr.write(`\rmerges ${made}/${target}`),
+    // Progress only on a terminal: '\r' updates would litter a log file.
+    onProgress: process.stderr.isTTY ? (made, target) => process.stderr.write(`\rmerges ${made}/${target}`) : undefined,
   });
-  process.stderr.write('\n');
+  if (process.stderr.isTTY) process.stderr.write('\n');
   const seconds = (performance.now() - t0) / 1000;
   saveTokenizerJson(tok, output);
   const tokens = texts.reduce((n, t) => n + tok.encode(t, { loneSurrogates: 'replace' }).length, 0);
@@ -113,7 +114,7 @@ function encodeText(args: string[]): void {
     tokens: { type: 'boolean' },
   });
   if (values.help) return console.log(USAGE);
-  const tok = loadTokenizerJson((values.tokenizer as string | undefined) ?? DEFAULT_TOKENIZER);
+  const tok = loadTokenizer(values.tokenizer as string | undefined);
   const text = positionals.length > 0 ? positionals.join(' ') : readFileSync(0, 'utf8');
   const ids = tok.encode(text, { allowSpecial: values['allow-special'] === true });
   console.log(JSON.stringify(ids));
@@ -126,7 +127,7 @@ function decodeText(args: string[]): void {
     'skip-special': { type: 'boolean' },
   });
   if (values.help) return console.log(USAGE);
-  const tok = loadTokenizerJson((values.tokenizer as string | undefined) ?? DEFAULT_TOKENIZER);
+  const tok = loadTokenizer(values.tokenizer as string | undefined);
   const source = positionals.length > 0 ? positionals.join(' ') : readFileSync(0, 'utf8');
   const ids = parseIds(source);
   process.stdout.write(tok.decode(ids, { skipSpecial: values['skip-special'] === true }) + '\n');
@@ -139,6 +140,13 @@ export function parseIds(source: string): number[] {
     if (!/^\d+$/.test(p)) throw new CliError(`decode-text: '${p}' (item ${i}) is not a token id`);
     return Number(p);
   });
+}
+
+function loadTokenizer(path: string | undefined) {
+  if (path === undefined && !existsSync(DEFAULT_TOKENIZER)) {
+    throw new CliError(`no tokenizer at ${DEFAULT_TOKENIZER}: train one with 'cm3leon tokenizer train-text' or pass --tokenizer PATH`);
+  }
+  return loadTokenizerJson(path ?? DEFAULT_TOKENIZER);
 }
 
 function readText(path: string): string {

@@ -80,9 +80,10 @@ export function mergeWordScan(
     }
     if (at < 0) break;
     sym[at] = mergeId[best]!;
-    // Drop symbol at+1 and the rank of the pair it started.
-    sym.copyWithin(at + 1, at + 2, n);
-    ranks.copyWithin(at + 1, at + 2, n - 1);
+    // Drop symbol at+1 and the rank of the pair it started (plain loops: words are short, and
+    // copyWithin's call overhead is larger than the copy).
+    for (let i = at + 1; i + 1 < n; i++) sym[i] = sym[i + 1]!;
+    for (let i = at + 1; i + 2 < n; i++) ranks[i] = ranks[i + 1]!;
     n--;
     // Only the pairs touching the new symbol changed.
     if (at > 0) {

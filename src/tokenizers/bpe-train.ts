@@ -11,9 +11,10 @@
  * 256 bytes in byte order, then one token per merge. A merge whose result would spell a special
  * token is never made. Deliberately not here: reading datasets (the CLI passes text), saving.
  */
-import { BYTE_TO_CHAR, checkWellFormed, preTokenize } from './byte-level.js';
+import { BYTE_TO_CHAR, checkWellFormed } from './byte-level.js';
 import { BpeTokenizer, type BpeModel } from './bpe.js';
 import { TokenizerError } from './errors.js';
+import { scanPreTokens } from './pre-tokenize.js';
 
 export interface TrainBpeOptions {
   /** Total vocabulary size: specials + 256 bytes + merges. */
@@ -54,7 +55,7 @@ export function trainBpeModel(corpus: string | Iterable<string>, options: TrainB
   const wordCounts = new Map<string, number>();
   for (const chunk of typeof corpus === 'string' ? [corpus] : corpus) {
     // Training never fails on a lone surrogate: it is counted as U+FFFD, what encode can be told to do.
-    for (const w of preTokenize(checkWellFormed(chunk, 'replace'))) wordCounts.set(w, (wordCounts.get(w) ?? 0) + 1);
+    for (const w of scanPreTokens(checkWellFormed(chunk, 'replace'))) wordCounts.set(w, (wordCounts.get(w) ?? 0) + 1);
   }
   const encoder = new TextEncoder();
   const words: number[][] = [];

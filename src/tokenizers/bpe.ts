@@ -1,7 +1,9 @@
 /**
- * Byte-level BPE tokenizer (GPT-2 style): text -> UTF-8 bytes -> pre-tokens (regex) -> ranked
- * merges -> ids, and back. Ids agree with Hugging Face `tokenizers` loading the same
- * `tokenizer.json` (see tokenizer-json.ts and the tests).
+ * Byte-level BPE tokenizer (GPT-2 style): text -> pre-tokens (GPT-2's split, pre-tokenize.ts) ->
+ * UTF-8 bytes -> ranked merges (bpe-merge.ts) -> ids, and back. Ids agree with Hugging Face
+ * `tokenizers` loading the same `tokenizer.json` (see tokenizer-json.ts and the tests). Speed
+ * comes from a per-word cache keyed by the pre-token's text, so a word seen before costs one Map
+ * lookup and no UTF-8 encoding.
  *
  * Round trip: decode(encode(s)) === s for every well-formed JS string. Strings with lone surrogates
  * are refused by default (see LoneSurrogatePolicy in byte-level.ts).

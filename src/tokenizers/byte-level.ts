@@ -11,6 +11,8 @@ import { TokenizerError } from './errors.js';
  * GPT-2's pre-tokenization pattern, character for character the one Hugging Face's ByteLevel
  * pre-tokenizer uses (Rust `tokenizers` and `@huggingface/tokenizers`), so that our ids equal theirs.
  * Its alternatives cover every character, so the matches concatenate back to the input exactly.
+ * This is the definition; encode and training use the equivalent, faster scanner in
+ * pre-tokenize.ts (the tests hold the two equal).
  */
 export const PRE_TOKENIZE_PATTERN =
   "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
@@ -125,7 +127,7 @@ export function utf8EncodeInto(text: string, buf: { bytes: Uint8Array }): number
   return n;
 }
 
-/** Splits text into pre-tokens (words) the way GPT-2 does; merges never cross these. */
+/** Splits text into pre-tokens (words) the way GPT-2 does, by the regex; merges never cross these. */
 export function preTokenize(text: string): string[] {
   return text.match(preTokenizeRegex) ?? [];
 }

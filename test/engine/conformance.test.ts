@@ -110,13 +110,14 @@ for (const backend of testBackends()) {
         const ref = run(c, data, gy, 'cpu-ref', 'f64');
         const got = run(c, data, gy, backend, 'f32');
         const tol = c.tol ?? 2e-5;
-        const e = relErr(got.out, ref.out);
+        const e = relErr(got.out, ref.out, 1e-2);
         assert.ok(e <= tol, `${c.name} on ${backend}: output relative error ${e.toExponential(2)} > ${tol}`);
         ref.grads.forEach((g, i) => {
           if (!g) return;
           const gg = got.grads[i];
           assert.ok(gg, `${c.name} on ${backend}: input ${i} got no gradient`);
-          const ge = relErr(gg, g);
+          // Scale floor 1e-2: a gradient that is exactly 0 in theory (attention with T = 1) is f32 rounding noise.
+          const ge = relErr(gg, g, 1e-2);
           assert.ok(ge <= tol * 5, `${c.name} on ${backend}: gradient ${i} relative error ${ge.toExponential(2)} > ${tol * 5}`);
         });
       });
