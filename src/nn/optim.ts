@@ -2,7 +2,7 @@
  * AdamW (decoupled weight decay, exactly torch.optim.AdamW) as one fused kernel per parameter,
  * the warmup + cosine learning-rate schedule, and global gradient-norm clipping.
  */
-import { add, mul, noGrad, sqrt, sum, tensor, tidy, zerosLike, type Tensor, type TypedArray } from '../tensor/index.js';
+import { add, contiguous, mul, noGrad, sqrt, sum, tensor, tidy, zerosLike, type Tensor, type TypedArray } from '../tensor/index.js';
 
 export interface AdamWOptions {
   lr?: number;
@@ -61,7 +61,7 @@ export class AdamW {
         if (!p.grad) continue;
         if (!p.isContiguous) throw new Error(`AdamW: parameter of shape [${p.shape.join(', ')}] is not contiguous`);
         const { m, v } = this.slot(p);
-        const grad = p.grad.isContiguous ? p.grad : noGrad(() => add(p.grad!, 0));
+        const grad = p.grad.isContiguous ? p.grad : noGrad(() => contiguous(p.grad!));
         p.backend.kernels.adamw(p, grad, m, v, { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: wd, bc1, bc2 });
         if (grad !== p.grad) grad.dispose();
       }

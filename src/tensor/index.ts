@@ -7,3 +7,7 @@ export { getBackend, setBackend, listBackends, registerBackend, type Backend, ty
 export { Rng } from './random.js';
 export type { DType, TypedArray } from './dtype.js';
 export { sizeOf, type Shape } from './shape.js';
+
+import { Storage } from './tensor.js';
+/** Number of device buffers currently held by live tensors (for leak checks). */
+export const liveBuffers = (): number => Storage.live;

@@ -13,11 +13,18 @@ import { trackTensor } from './scope.js';
 import type { GradNode } from './autograd.js';
 
 export class Storage {
+  /** Buffers currently held by some tensor, across all backends (a leak shows up here). */
+  static live = 0;
   refs = 0;
-  constructor(readonly backend: Backend, readonly buf: Buf, readonly dtype: DType, readonly size: number) {}
+  constructor(readonly backend: Backend, readonly buf: Buf, readonly dtype: DType, readonly size: number) {
+    Storage.live++;
+  }
   retain(): void { this.refs++; }
   release(): void {
-    if (--this.refs === 0) this.backend.release(this.buf, this.dtype);
+    if (--this.refs === 0) {
+      Storage.live--;
+      this.backend.release(this.buf, this.dtype);
+    }
   }
 }
 

@@ -45,7 +45,13 @@ function binary(op: BinaryOp, a0: Operand, b0: Operand): Tensor {
   const va = { buf: a.buf, dtype: a.dtype, shape, strides: broadcastStrides(a.shape, a.strides, shape), offset: a.offset };
   const vb = { buf: b.buf, dtype: b.dtype, shape, strides: broadcastStrides(b.shape, b.strides, shape), offset: b.offset };
   const out = wrap(backend, backend.kernels.binary(op, va, vb, shape), a.dtype, shape);
-  return op === 'greater' ? out : record(op, [a, b], out);
+  if (op !== 'greater') record(op, [a, b], out);
+  // Scalars made from numbers here are owned here, unless the autograd graph now holds them.
+  if (!out.node) {
+    if (a !== a0) a.dispose();
+    if (b !== b0) b.dispose();
+  }
+  return out;
 }
 
 export const add = (a: Operand, b: Operand): Tensor => binary('add', a, b);
