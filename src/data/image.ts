@@ -4,6 +4,7 @@
  * lossy image tokenizer does to a picture). Not a general image library: no colour management,
  * no resampling beyond integer factors.
  */
+import { DataInputError } from './errors.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import type { Rng } from './rng.js';
@@ -52,7 +53,7 @@ export function decodePng(bytes: Uint8Array): RgbImage {
   try {
     png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (err) {
-    throw new Error(`not a readable PNG: ${(err as Error).message}`);
+    throw new DataInputError(`not a readable PNG: ${(err as Error).message}`);
   }
   return rgbaOver(new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength), png.width, png.height);
 }

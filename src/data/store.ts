@@ -5,6 +5,7 @@
  * with a filter pushed down to LanceDB, so a trainer can walk 100k pairs without loading them all.
  * Not a retrieval index: vectors for the memory bank are added by src/retrieval.
  */
+import { DataInputError } from './errors.js';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Connection, Table } from '@lancedb/lancedb';
@@ -204,7 +205,7 @@ export class Dataset {
     const infoPath = join(dir, 'info.json');
     if (!existsSync(infoPath)) {
       const hint = existsSync(`${resolve(dir)}.partial`) ? ' (a build into it did not finish)' : '';
-      throw new Error(`${dir} is not a dataset: no info.json${hint}; build one with \`cm3leon data build\``);
+      throw new DataInputError(`${dir} is not a dataset: no info.json${hint}; build one with \`cm3leon data build\``);
     }
     const info = JSON.parse(readFileSync(infoPath, 'utf8')) as DatasetInfo;
     const { lancedb } = await loadModules();

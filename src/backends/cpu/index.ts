@@ -61,3 +61,15 @@ export const cpuRef = createCpuBackend('cpu-ref', null, pool);
 export const cpu = createCpuBackend('cpu', loadNative(), pool);
 registerBackend(cpuRef);
 registerBackend(cpu, true);
+
+/** What the CPU backend runs on: the native kernels' instruction set and threads, or the reference. */
+export function cpuInfo(): { kernels: 'native' | 'reference'; isa?: string; threads?: number } {
+  const info = cpu.native?.info();
+  return info ? { kernels: 'native', isa: info.isa, threads: info.threads } : { kernels: 'reference' };
+}
+
+/** Sets the native kernels' thread count (default: CM3LEON_THREADS or all cores). */
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new Error(`setNumThreads: expected an integer in [1, 256], got ${n}`);
+  cpu.native?.setThreads(n);
+}
