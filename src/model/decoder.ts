@@ -10,23 +10,9 @@
 import { add, arange, attention, crossEntropy, gelu, layerNorm, matmul, reshape, transpose, type Tensor } from '../tensor/index.js';
 import { Embedding, Linear, Module, truncatedNormal_, zeros_ } from '../nn/index.js';
 import { Rng } from '../tensor/index.js';
+import { validateConfig, type DecoderConfig } from './config.js';
 
-export interface DecoderConfig {
-  vocabSize: number;
-  /** Model width C. */
-  dim: number;
-  heads: number;
-  layers: number;
-  /** Longest sequence (rows of the position table). */
-  maxPositions: number;
-  /** Init std of weights (paper: 0.006); positions use positionStd (paper: 0.0002). */
-  initStd?: number;
-  positionStd?: number;
-  /** Zero-initialise output projections (out_proj, fc2), as the paper does. */
-  zeroOutputLayers?: boolean;
-  eps?: number;
-  seed?: number;
-}
+export type { DecoderConfig } from './config.js';
 
 class SelfAttention extends Module {
   readonly qProj: Linear;
@@ -76,8 +62,7 @@ export class Decoder extends Module {
 
   constructor(readonly config: DecoderConfig) {
     super();
-    const { vocabSize, dim, heads, layers, maxPositions } = config;
-    if (dim % heads !== 0) throw new Error(`Decoder: width ${dim} is not divisible by ${heads} heads`);
+    const { vocabSize, dim, heads, layers, maxPositions } = validateConfig(config);
     this.embedTokens = new Embedding(vocabSize, dim);
     this.embedPositions = new Embedding(maxPositions, dim);
     this.layers = Array.from({ length: layers }, () => new DecoderLayer(dim, heads, config.eps ?? 1e-5));
