@@ -6,7 +6,7 @@
  * blob with the exact shape templates, ignoring pixels hidden behind objects of other colours.
  * It does not know the drawing order and does not read text.
  */
-import type { RgbImage } from './image.js';
+import { downsample, type RgbImage } from './image.js';
 import {
   BACKGROUNDS, BACKGROUND_NAMES, COLOURS, COLOUR_NAMES, SHAPE_NAMES, SIZE_NAMES, SIZE_RADIUS, UNIT_BOUNDS,
   insideUnitShape, objectBounds, toBoxCoordinate,
@@ -218,7 +218,13 @@ function nearestBackground(colour: readonly number[]): BackgroundName {
   return best;
 }
 
-export function parseShapes(image: RgbImage, options: ParseOptions = {}): ParsedScene {
+/** Blobs fitted at most: a scene has 1-4 objects, the rest of a messy picture is noise. */
+const MAX_BLOBS = 12;
+
+export function parseShapes(input: RgbImage, options: ParseOptions = {}): ParsedScene {
+  // Work at 128 px or less: results are in canvas units, and fitting cost grows with the side^3.
+  const factor = [8, 4, 2].find((f) => input.width / f >= 64 && input.width % f === 0 && input.height % f === 0) ?? 1;
+  const image = input.width > 128 && factor > 1 ? downsample(input, factor) : input;
   const { width: w, height: h, rgb } = image;
   const border = borderPixels(image);
   const bg = [0, 1, 2].map((k) => median(border.map((p) => rgb[p * 3 + k]!)));
@@ -229,7 +235,10 @@ export function parseShapes(image: RgbImage, options: ParseOptions = {}): Parsed
 
   const smallest = SIZE_RADIUS.small * Math.min(w, h);
   const minArea = Math.max(4, 0.6 * smallest * smallest);
-  const blobs = findBlobs(labels, w, h).filter((b) => b.pixels.length >= minArea);
+  const blobs = findBlobs(labels, w, h)
+    .filter((b) => b.pixels.length >= minArea)
+    .sort((a, b) => b.pixels.length - a.pixels.length)
+    .slice(0, MAX_BLOBS);
   const objects: ParsedObject[] = [];
   for (const blob of blobs) {
     const mine = new Uint8Array(w * h);

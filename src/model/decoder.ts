@@ -5,9 +5,10 @@
  * output logits tied to the input embedding. Parameter names map one-to-one to Hugging Face
  * `OPTForCausalLM` names (`hfName`).
  *
- * Deliberately not here yet: KV cache, config presets and checkpoint I/O (the model issue).
+ * Inference reuses past keys and values through a KvCache. Presets live in config.ts, checkpoint
+ * I/O in checkpoint.ts, sampling in the decoding layer.
  */
-import { add, arange, attention, crossEntropy, gelu, layerNorm, matmul, reshape, transpose, type Tensor } from '../tensor/index.js';
+import { add, arange, attention, crossEntropy, gelu, layerNorm, matmul, noGrad, reshape, slice, tensor, transpose, zeros, type Tensor } from '../tensor/index.js';
 import { Embedding, Linear, Module, truncatedNormal_, zeros_ } from '../nn/index.js';
 import { Rng } from '../tensor/index.js';
 import { validateConfig, type DecoderConfig } from './config.js';
@@ -28,11 +29,26 @@ class SelfAttention extends Module {
     this.outProj = new Linear(dim, dim);
   }
 
-  /** x (B, T, C) -> (B, T, C). q, k, v are (B, T, H, D) views of the projections: no copies. */
-  forward(x: Tensor): Tensor {
+  /**
+   * x (B, T, C) -> (B, T, C). q, k, v are (B, T, H, D) views of the projections: no copies. With a
+   * cache layer, this step's keys and values are written at positions [start, start + T) and the
+   * queries attend over everything cached so far.
+   */
+  forward(x: Tensor, cache?: { k: Tensor; v: Tensor; start: number }): Tensor {
     const [b, t] = x.shape as [number, number, number];
     const split = (y: Tensor): Tensor => reshape(y, [b, t, this.heads, this.dim / this.heads]);
-    const y = attention(split(this.qProj.forward(x)), split(this.kProj.forward(x)), split(this.vProj.forward(x)), { causal: true });
+    let k = split(this.kProj.forward(x));
+    let v = split(this.vProj.forward(x));
+    if (cache) {
+      const end = cache.start + t;
+      const kDst = slice(slice(cache.k, 1, cache.start, end), 0, 0, b);
+      const vDst = slice(slice(cache.v, 1, cache.start, end), 0, 0, b);
+      k.backend.kernels.assign(kDst, k);
+      v.backend.kernels.assign(vDst, v);
+      k = slice(slice(cache.k, 1, 0, end), 0, 0, b);
+      v = slice(slice(cache.v, 1, 0, end), 0, 0, b);
+    }
+    const y = attention(split(this.qProj.forward(x)), k, v, { causal: true });
     return this.outProj.forward(reshape(y, [b, t, this.dim]));
   }
 }
@@ -49,8 +65,8 @@ class DecoderLayer extends Module {
     this.fc2 = new Linear(4 * dim, dim);
   }
 
-  forward(x: Tensor): Tensor {
-    const h = add(x, this.selfAttn.forward(layerNorm(x, this.eps)));
+  forward(x: Tensor, cache?: { k: Tensor; v: Tensor; start: number }): Tensor {
+    const h = add(x, this.selfAttn.forward(layerNorm(x, this.eps), cache));
     return add(h, this.fc2.forward(gelu(this.fc1.forward(layerNorm(h, this.eps)))));
   }
 }
@@ -82,11 +98,34 @@ export class Decoder extends Module {
 
   /** ids (B, T) i32 -> logits (B, T, V). */
   forward(ids: Tensor): Tensor {
+    return this.run(ids, arange(ids.shape[1]!, { backend: ids.backend.name }));
+  }
+
+  /**
+   * Inference step with a KV cache: ids (B, T) are the next T tokens after the cache's `length`;
+   * returns their logits (B, T, V) and advances the cache. No gradients.
+   */
+  forwardCached(ids: Tensor, cache: KvCache): Tensor {
+    const [b, t] = ids.shape as [number, number];
+    if (b > cache.batch) throw new Error(`Decoder: batch ${b} exceeds the cache's batch ${cache.batch}`);
+    if (cache.length + t > cache.maxLength) throw new Error(`Decoder: ${cache.length} cached + ${t} new tokens exceed the cache length ${cache.maxLength}`);
+    return noGrad(() => {
+      const positions = tensor(Int32Array.from({ length: t }, (_, i) => cache.length + i), [t], { dtype: 'i32', backend: ids.backend.name });
+      const logits = this.run(ids, positions, cache);
+      cache.length += t;
+      return logits;
+    });
+  }
+
+  private run(ids: Tensor, positions: Tensor, cache?: KvCache): Tensor {
     const t = ids.shape[1]!;
-    if (t > this.config.maxPositions) throw new Error(`Decoder: sequence of ${t} tokens exceeds maxPositions ${this.config.maxPositions}`);
+    const end = cache ? cache.length + t : t;
+    if (end > this.config.maxPositions) throw new Error(`Decoder: sequence of ${end} tokens exceeds maxPositions ${this.config.maxPositions}`);
     const eps = this.config.eps ?? 1e-5;
-    let x = add(this.embedTokens.forward(ids), this.embedPositions.forward(arange(t, { backend: ids.backend.name })));
-    for (const layer of this.layers) x = layer.forward(x);
+    let x = add(this.embedTokens.forward(ids), this.embedPositions.forward(positions));
+    this.layers.forEach((layer, i) => {
+      x = layer.forward(x, cache ? { k: cache.k[i]!, v: cache.v[i]!, start: cache.length } : undefined);
+    });
     // Tied output embedding: logits = LN(x) E^T, E read transposed in place.
     return matmul(layerNorm(x, eps), transpose(this.embedTokens.weight));
   }
@@ -100,4 +139,27 @@ export class Decoder extends Module {
 /** Our parameter name -> Hugging Face OPTForCausalLM name (camelCase fields become snake_case). */
 export function hfName(name: string): string {
   return `model.decoder.${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
+}
+
+/** Past keys and values of every layer: (batch, maxLength, H, D) buffers filled up to `length`. */
+export class KvCache {
+  readonly k: Tensor[];
+  readonly v: Tensor[];
+  length = 0;
+
+  constructor(config: DecoderConfig, readonly batch: number, readonly maxLength = config.maxPositions, backend?: string) {
+    if (maxLength > config.maxPositions) throw new Error(`KvCache: length ${maxLength} exceeds maxPositions ${config.maxPositions}`);
+    const shape = [batch, maxLength, config.heads, config.dim / config.heads];
+    this.k = Array.from({ length: config.layers }, () => zeros(shape, { backend }).keep());
+    this.v = Array.from({ length: config.layers }, () => zeros(shape, { backend }).keep());
+  }
+
+  /** Forgets the cached positions (keeps the buffers). */
+  reset(): void {
+    this.length = 0;
+  }
+
+  dispose(): void {
+    for (const t of [...this.k, ...this.v]) t.dispose();
+  }
 }

@@ -71,7 +71,10 @@ export interface Kernels {
   crossEntropy(logits: View, targets: View, ignoreIndex: number): { loss: Buf; lse: Buf; count: Buf };
   /** dlogits = gy / count * (softmax - onehot) on counted rows, 0 elsewhere; gy and count are scalars. */
   crossEntropyBackward(logits: View, targets: View, lse: View, count: View, gy: View, ignoreIndex: number): Buf;
-  /** q, k, v: (B, T, H, D) views with unit stride on D. out (B, T, H, D) contiguous, lse (B, H, T). */
+  /**
+   * q: (B, Tq, H, D), k, v: (B, Tk, H, D) views with unit stride on D, Tk >= Tq (the queries are the
+   * last Tq positions). out (B, Tq, H, D) contiguous, lse (B, H, Tq).
+   */
   attention(q: View, k: View, v: View, scale: number, causal: boolean): { out: Buf; lse: Buf };
   attentionBackward(q: View, k: View, v: View, out: View, lse: View, dOut: View, scale: number, causal: boolean): { dq: Buf; dk: Buf; dv: Buf };
   /** x (N, C, H, W), w (O, C, kh, kw), both contiguous -> (N, O, oh, ow). */

@@ -119,7 +119,8 @@ export const gradients = {
     const g = contiguousData(gy);
     const r = g.backend.kernels.attentionBackward(
       s<Tensor>(n, 'q'), s<Tensor>(n, 'k'), s<Tensor>(n, 'v'), out, s<Tensor>(n, 'lse'), g, s<number>(n, 'scale'), s<boolean>(n, 'causal'));
-    return [r.dq, r.dk, r.dv].map((b) => wrap(g.backend, b, g.dtype, g.shape));
+    const kShape = input(n, 1).shape;
+    return [wrap(g.backend, r.dq, g.dtype, g.shape), wrap(g.backend, r.dk, g.dtype, kShape), wrap(g.backend, r.dv, g.dtype, kShape)];
   },
   conv2d: (n, gy) => {
     const [x, w] = [s<Tensor>(n, 'x'), s<Tensor>(n, 'w')];

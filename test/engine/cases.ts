@@ -96,6 +96,8 @@ export const cases: Case[] = [
       return T.attention(part(0), part(1), part(2), { scale: 0.3 });
     },
   },
+  { name: 'attention with longer keys (KV cache)', inputs: [{ shape: [2, 3, 2, 4] }, { shape: [2, 7, 2, 4] }, { shape: [2, 7, 2, 4] }], f: (q, k, v) => T.attention(q, k, v) },
+  { name: 'attention one query over a cache', inputs: [{ shape: [1, 1, 2, 8] }, { shape: [1, 9, 2, 8] }, { shape: [1, 9, 2, 8] }], f: (q, k, v) => T.attention(q, k, v) },
   { name: 'attention long odd T', inputs: [{ shape: [1, 67, 1, 16] }, { shape: [1, 67, 1, 16] }, { shape: [1, 67, 1, 16] }], f: (q, k, v) => T.attention(q, k, v) },
   { name: 'conv2d stride 1 pad 1', inputs: [{ shape: [2, 3, 6, 5] }, { shape: [4, 3, 3, 3] }], f: (x, w) => T.conv2d(x, w, { padding: 1 }) },
   { name: 'conv2d stride 2', inputs: [{ shape: [1, 2, 7, 7] }, { shape: [3, 2, 4, 4] }], f: (x, w) => T.conv2d(x, w, { stride: 2, padding: 1 }) },

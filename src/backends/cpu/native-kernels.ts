@@ -195,7 +195,8 @@ export function nativeKernels(addon: NativeAddon, ref: Kernels, pool: BufferPool
     },
 
     attention(q, k, v, scale, causal) {
-      if (!isF32(q, k, v)) return ref.attention(q, k, v, scale, causal);
+      // The addon handles equal query and key lengths (training); a KV-cache step uses the reference.
+      if (!isF32(q, k, v) || q.shape[1] !== k.shape[1]) return ref.attention(q, k, v, scale, causal);
       const [b, t, h, d] = q.shape as [number, number, number, number];
       const out = alloc(b * t * h * d);
       const lse = alloc(b * h * t);
@@ -204,7 +205,7 @@ export function nativeKernels(addon: NativeAddon, ref: Kernels, pool: BufferPool
     },
 
     attentionBackward(q, k, v, out, lse, dOut, scale, causal) {
-      if (!isF32(q, k, v, out, dOut) || out.offset !== 0 || lse.offset !== 0 || dOut.offset !== 0) {
+      if (!isF32(q, k, v, out, dOut) || out.offset !== 0 || lse.offset !== 0 || dOut.offset !== 0 || q.shape[1] !== k.shape[1]) {
         return ref.attentionBackward(q, k, v, out, lse, dOut, scale, causal);
       }
       const [b, t, h, d] = q.shape as [number, number, number, number];

@@ -187,15 +187,17 @@ export function nnKernels(pool: BufferPool): NnKernels {
 
     attention(q, k, v, scale, causal) {
       const [b, t, h, d] = q.shape as [number, number, number, number];
+      const tk = k.shape[1]!;
       const [qa, ka, va] = [arr(q), arr(k), arr(v)];
       const out = alloc(q.dtype, b * t * h * d);
       const lse = alloc(q.dtype, b * h * t);
-      const s = new Float64Array(t);
+      const s = new Float64Array(tk);
       const acc = new Float64Array(d);
       const at = (x: View, bi: number, ti: number, hi: number): number => x.offset + bi * x.strides[0]! + ti * x.strides[1]! + hi * x.strides[2]!;
       for (let bi = 0; bi < b; bi++) for (let hi = 0; hi < h; hi++) for (let ti = 0; ti < t; ti++) {
         const qo = at(q, bi, ti, hi);
-        const last = causal ? ti : t - 1;
+        // Queries are the last t of tk positions: query ti sees keys up to ti + tk - t.
+        const last = causal ? ti + tk - t : tk - 1;
         let m = -Infinity;
         for (let si = 0; si <= last; si++) {
           const ko = at(k, bi, si, hi);
@@ -221,13 +223,14 @@ export function nnKernels(pool: BufferPool): NnKernels {
 
     attentionBackward(q, k, v, out, lse, dOut, scale, causal) {
       const [b, t, h, d] = q.shape as [number, number, number, number];
+      const tk = k.shape[1]!;
       const [qa, ka, va, oa, la, ga] = [arr(q), arr(k), arr(v), arr(out), arr(lse), arr(dOut)];
-      const n = b * t * h * d;
-      const dq = alloc(q.dtype, n, true);
-      const dk = alloc(q.dtype, n, true);
-      const dv = alloc(q.dtype, n, true);
+      const dq = alloc(q.dtype, b * t * h * d, true);
+      const dk = alloc(q.dtype, b * tk * h * d, true);
+      const dv = alloc(q.dtype, b * tk * h * d, true);
       const at = (x: View, bi: number, ti: number, hi: number): number => x.offset + bi * x.strides[0]! + ti * x.strides[1]! + hi * x.strides[2]!;
       const ct = (bi: number, ti: number, hi: number): number => ((bi * t + ti) * h + hi) * d;
+      const ck = (bi: number, si: number, hi: number): number => ((bi * tk + si) * h + hi) * d;
       for (let bi = 0; bi < b; bi++) for (let hi = 0; hi < h; hi++) for (let ti = 0; ti < t; ti++) {
         const qo = at(q, bi, ti, hi);
         const go = dOut.offset + ct(bi, ti, hi);
@@ -235,7 +238,7 @@ export function nnKernels(pool: BufferPool): NnKernels {
         const l = la[lse.offset + (bi * h + hi) * t + ti]!;
         let dsum = 0; // D = dOut . out
         for (let e = 0; e < d; e++) dsum += ga[go + e]! * oa[oo + e]!;
-        const last = causal ? ti : t - 1;
+        const last = causal ? ti + tk - t : tk - 1;
         for (let si = 0; si <= last; si++) {
           const ko = at(k, bi, si, hi);
           const vo = at(v, bi, si, hi);
@@ -247,7 +250,7 @@ export function nnKernels(pool: BufferPool): NnKernels {
           }
           const p = Math.exp(dot * scale - l);
           const ds = p * (dp - dsum) * scale;
-          const kc = ct(bi, si, hi);
+          const kc = ck(bi, si, hi);
           const qc = ct(bi, ti, hi);
           for (let e = 0; e < d; e++) {
             dv[kc + e]! += p * ga[go + e]!;

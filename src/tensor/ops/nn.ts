@@ -122,12 +122,14 @@ function unitLast(t: Tensor): Tensor {
 /**
  * Fused multi-head attention on (B, T, H, D) views: softmax(scale q k^T [causal mask]) v, without
  * materialising the T x T scores. Output (B, T, H, D) contiguous, so reshaping to (B, T, C) is free.
+ * Keys may be longer than queries (a KV cache): the Tq queries are then the last Tq positions, and
+ * the causal mask lets query t see keys up to t + Tk - Tq.
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions = {}): Tensor {
   const backend = checkInputs('attention', [q, k, v], 'attention');
   checkFloat('attention', q, k, v);
-  if (q.rank !== 4 || fmt(q.shape) !== fmt(k.shape) || fmt(q.shape) !== fmt(v.shape)) {
-    throw new Error(`attention: q, k, v must share one (B, T, H, D) shape, got ${fmt(q.shape)}, ${fmt(k.shape)}, ${fmt(v.shape)}`);
+  if (q.rank !== 4 || k.rank !== 4 || fmt(k.shape) !== fmt(v.shape) || q.shape[0] !== k.shape[0] || q.shape[2] !== k.shape[2] || q.shape[3] !== k.shape[3] || k.shape[1]! < q.shape[1]!) {
+    throw new Error(`attention: q (B, Tq, H, D) and k, v (B, Tk, H, D) with Tk >= Tq expected, got ${fmt(q.shape)}, ${fmt(k.shape)}, ${fmt(v.shape)}`);
   }
   const causal = o.causal ?? true;
   const scale = o.scale ?? 1 / Math.sqrt(q.shape[3]!);
