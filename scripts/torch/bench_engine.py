@@ -22,29 +22,35 @@ and this machine's timings are noisy, often bimodal by ~2x):
 * BLAS. torch.__config__.show() says only BLAS_INFO=generic: torch calls
   sgemm_ from whatever libblas.so.3 the Debian alternatives point at. A plain
   `apt-get install python3-torch` pulls in libblas3, the netlib REFERENCE BLAS
-  (no OpenBLAS installed): ~5 GFLOP/s at 1024 and 2048, single-threaded, and a
-  gptStep takes ~6.5 s (~160 tokens/s). "blasLibrary" in the output says which
+  (no OpenBLAS installed): ~5.5 GFLOP/s at 1024 and 2048, single-threaded, and
+  a gptStep takes ~5.6 s (~185 tokens/s). "blasLibrary" in the output says which
   library really got loaded (read from /proc/self/maps).
 
 * OPENBLAS_CORETYPE (applies only once Debian's OpenBLAS provides libblas.so.3,
   e.g. `apt-get install libopenblas0-pthread`, or LD_LIBRARY_PATH pointing at
   the unpacked package's lib/x86_64-linux-gnu/openblas-pthread directory).
-  OpenBLAS 0.3.21 autodetects this Zen 4 CPU as "Cooperlake" (good). Matmul
-  GFLOP/s medians over three interleaved rounds, 2 threads:
-      value            kernel used    1024   2048
-      (unset)          Cooperlake     ~160   ~190
-      Cooperlake       Cooperlake*    ~100+  ~190
-      SapphireRapids   Cooperlake*    ~160   ~200
-      SkylakeX         SkylakeX       ~95    ~180
-      Haswell          Haswell        ~175   ~190
-      Zen              Zen            ~135   ~190
-      Prescott         Prescott       ~45    ~60
-  (* 0.3.21 knows neither name: "Core not found", falls back to autodetect.)
-  Everything except Prescott is within noise at 2048 (~190-200 GFLOP/s).
-  Best: unset (autodetect) or Haswell here; SkylakeX is the safe choice for an
-  Intel Emerald/Sapphire Rapids CPU that 0.3.21 misdetects as Prescott.
-  gptStep with OpenBLAS: ~0.65 s/step (~1.5k tokens/s) vs ~6.5 s with the
-  reference BLAS. OPENBLAS_CORETYPE must be in the environment before the
+  OpenBLAS 0.3.21 autodetects this Zen 4 CPU as "Cooperlake" (right kernel
+  family; no Prescott misdetection here). Matmul GFLOP/s, f32, medians of
+  interleaved rounds on a quiet machine (other processes on the 2 cores
+  halve these numbers and more):
+      value            kernel used   2 threads 1024/2048   1 thread 1024/2048
+      (unset)          Cooperlake        ~165 / ~190            ~97 / ~100
+      Cooperlake       Cooperlake*       ~170 / ~195            ~92 / ~90
+      SapphireRapids   Cooperlake*       ~160 / ~200                -
+      SkylakeX         SkylakeX          ~95  / ~180            ~91 / ~99
+      Haswell          Haswell           ~175 / ~190           ~101 / ~95
+      Zen              Zen               ~135 / ~190            ~97 / ~82
+      Prescott         Prescott          ~45  / ~60             ~35 / ~39
+  (* 0.3.21 accepts neither name ("Core not found"), so autodetect is used.)
+  Everything but Prescott is within noise (~190-210 GFLOP/s at 2048 on 2
+  threads, ~100 on one); Prescott is 3-4x slower. Best here: leave it unset
+  (or Zen/Haswell). On an Intel Emerald Rapids that 0.3.21 misdetects as
+  Prescott use SkylakeX (or Haswell): Cooperlake/SapphireRapids would fall
+  back to that same Prescott autodetection.
+  gptStep with OpenBLAS (autodetect): ~0.57-0.60 s/step (~1.7-1.8k tokens/s;
+  Prescott ~1.0 s, ~1.0k tokens/s in one round) vs ~5.6 s (~185 tokens/s)
+  with the reference BLAS. With another process busy on one of the 2 cores,
+  2-thread steps slow down ~4x (~2.2 s): benchmark on a quiet machine. OPENBLAS_CORETYPE must be in the environment before the
   process starts; this script only reports it.
 
 Runtime: ~10 s with OpenBLAS; ~45 s with the reference BLAS (its 2048 matmul

@@ -3,6 +3,8 @@
  * holding a parameter tensor is named after the field, a sub-module (or an array of them) adds a
  * prefix — so `layers.0.self_attn.q_proj.weight` comes straight from the object structure.
  */
+// Everything that builds modules needs a device: registering the CPU backends here makes it so.
+import '../backends/cpu/index.js';
 import { Tensor, noGrad, tensor } from '../tensor/index.js';
 import type { TypedArray } from '../tensor/index.js';
 
