@@ -10,7 +10,7 @@ test('shape mismatches name the op and both shapes', () => {
   assert.throws(() => T.matmul(f([2, 3]), f([4, 5])), /matmul: inner dimensions differ: \[2, 3\] @ \[4, 5\]/);
   assert.throws(() => T.reshape(f([2, 3]), [4, 2]), /reshape: cannot reshape \[2, 3\]/);
   assert.throws(() => T.concat([f([2, 3]), f([3, 3])], 1), /concat: shapes \[2, 3\], \[3, 3\]/);
-  assert.throws(() => T.attention(f([1, 2, 2, 4]), f([1, 3, 2, 4]), f([1, 2, 2, 4])), /attention: q, k, v must share/);
+  assert.throws(() => T.attention(f([1, 2, 2, 4]), f([1, 3, 2, 4]), f([1, 2, 2, 4])), /attention: q \(B, Tq, H, D\) and k, v \(B, Tk, H, D\) with Tk >= Tq expected, got \[1, 2, 2, 4\], \[1, 3, 2, 4\], \[1, 2, 2, 4\]/);
   assert.throws(() => T.conv2d(f([1, 3, 4, 4]), f([2, 2, 3, 3])), /conv2d: expected x \(N, C, H, W\)/);
   assert.throws(() => T.slice(f([4]), 0, 2, 7), /slice: range \[2, 7\) out of bounds/);
   assert.throws(() => T.groupNorm(f([1, 6, 2, 2]), 4), /groupNorm: 6 channels do not split into 4 groups/);
