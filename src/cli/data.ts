@@ -13,6 +13,7 @@ const USAGE = `usage:
   cm3leon data build shapes --n N --seed S [--size 64] [--out data/shapes] [--heldout-fraction 0.1]
   cm3leon data show <dataset-dir> [--n 64] -o sheet.png [--split train|heldout]
   cm3leon data parse <shapes.png> [--json]
+  cm3leon data text <dataset-dir> [<dataset-dir> ...] -o corpus.txt [--split train|heldout]
 
   emoji sizes: 16, 32, 64, 128; shapes sizes: 32, 64, 128, 256.
   emoji styles: openmoji-color, openmoji-black, twemoji, noto, fluent-flat, fluent-high-contrast.`;
@@ -129,6 +130,35 @@ async function parseImage(args: string[]): Promise<void> {
   }
 }
 
+/** Every distinct text of the datasets' split, one per line (the text tokenizer's corpus). */
+async function text(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, { o: { type: 'string', short: 'o' }, split: { type: 'string' } });
+  if (values.help) return console.log(USAGE);
+  if (positionals.length === 0) throw new CliError(`data text: give one or more dataset directories\n\n${USAGE}`);
+  if (!values.o) throw new CliError('data text: say where to write the corpus with -o corpus.txt');
+  const split = values.split ?? 'train';
+  if (split !== 'train' && split !== 'heldout') throw new CliError(`--split must be 'train' or 'heldout', got '${String(split)}'`);
+  for (const dir of positionals) if (!existsSync(dir)) throw new CliError(`data text: ${dir} does not exist`);
+  const { openDataset } = await import('../data/store.js');
+  const { collectTexts } = await import('../data/text-corpus.js');
+  const { writeFileSync } = await import('node:fs');
+  const lines: string[] = [];
+  await userErrors(async () => {
+    for (const dir of positionals) {
+      const dataset = await openDataset(dir);
+      try {
+        const texts = await collectTexts(dataset, split);
+        console.error(`${dir}: ${texts.length} distinct texts (${split})`);
+        lines.push(...texts);
+      } finally {
+        dataset.close();
+      }
+    }
+  });
+  writeFileSync(String(values.o), `${lines.join('\n')}\n`);
+  console.log(`wrote ${values.o}: ${lines.length} lines`);
+}
+
 export async function run(args: string[]): Promise<void> {
   const [command, ...rest] = args;
   switch (command) {
@@ -138,6 +168,8 @@ export async function run(args: string[]): Promise<void> {
       return show(rest);
     case 'parse':
       return parseImage(rest);
+    case 'text':
+      return text(rest);
     case undefined:
     case '--help':
     case '-h':
