@@ -11,6 +11,12 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   bench: () => import('./bench.js'),
   data: () => import('./data.js'),
   tokenizer: () => import('./tokenizer.js'),
+  train: () => import('./train.js'),
+  generate: () => import('./generate.js'),
+  caption: async () => {
+    const m = await import('./generate.js');
+    return { summary: m.summary, run: (args: string[]) => m.run(args, 'caption') };
+  },
 };
 
 function usage(): string {
@@ -18,6 +24,9 @@ function usage(): string {
     'usage: cm3leon <command> [options]',
     '',
     'commands:',
+    '  generate "<caption>" -o out.png   text-to-image with a trained model',
+    '  caption image.png            describe an image with a trained model',
+    '  train [--preset small] ...   train a CM3leon model (CM3 objective) on the datasets',
     '  bench engine [--json]        tensor-engine benchmark (matmul GFLOP/s, GPT training step tokens/s), with PyTorch as peer when installed',
     '  data build emoji|shapes ...  build a dataset (see README)',
     '  data show <dataset> ...      contact sheet of a dataset',

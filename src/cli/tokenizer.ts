@@ -41,6 +41,8 @@ export async function run(args: string[]): Promise<void> {
     if (sub === 'train-text') return trainText(rest);
     if (sub === 'encode-text') return encodeText(rest);
     if (sub === 'decode-text') return decodeText(rest);
+    const { runImage } = await import('./tokenizer-image.js');
+    if (await runImage(sub, rest)) return;
   } catch (e) {
     if (e instanceof TokenizerError) throw new CliError(`tokenizer ${sub}: ${e.message}`);
     throw e;

@@ -7,7 +7,7 @@
 import type { Rng } from '../tensor/index.js';
 
 export interface SamplingOptions {
-  /** > 0; 1 leaves the distribution as is. */
+  /** >= 0; 1 leaves the distribution as is, 0 is greedy (argmax). */
   temperature?: number;
   /** Nucleus sampling mass in (0, 1]; 1 disables it. */
   topP?: number;
@@ -17,7 +17,7 @@ export interface SamplingOptions {
 
 export function checkSamplingOptions(o: SamplingOptions, vocab?: number): void {
   const { temperature = 1, topP = 1, topK = 0 } = o;
-  if (!(Number.isFinite(temperature) && temperature > 0)) throw new Error(`sampling: temperature must be > 0, got ${temperature}`);
+  if (!(Number.isFinite(temperature) && temperature >= 0)) throw new Error(`sampling: temperature must be >= 0 (0 = greedy), got ${temperature}`);
   if (!(topP > 0 && topP <= 1)) throw new Error(`sampling: top-p must be in (0, 1], got ${topP}`);
   if (!Number.isInteger(topK) || topK < 0) throw new Error(`sampling: top-k must be a non-negative integer, got ${topK}`);
   if (vocab !== undefined && topK > vocab) throw new Error(`sampling: top-k ${topK} exceeds the vocabulary size ${vocab}`);

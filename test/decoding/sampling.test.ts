@@ -39,7 +39,7 @@ test('sampling follows the distribution and is reproducible by seed', () => {
 
 test('contradictory or out-of-range options are refused', () => {
   assert.throws(() => checkSamplingOptions({ topP: 0 }), /top-p must be in \(0, 1\], got 0/);
-  assert.throws(() => checkSamplingOptions({ temperature: -1 }), /temperature must be > 0/);
+  assert.throws(() => checkSamplingOptions({ temperature: -1 }), /temperature must be >= 0 \(0 = greedy\)/);
   assert.throws(() => checkSamplingOptions({ topK: 50 }, 10), /top-k 50 exceeds the vocabulary size 10/);
 });
 

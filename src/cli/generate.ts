@@ -1,0 +1,85 @@
+/** `cm3leon generate "<caption>" -o out.png` and `cm3leon caption image.png`. */
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { CliError } from './errors.js';
+
+export const summary = 'text-to-image and captioning';
+const DEFAULT_MODEL = 'models/cm3leon-small';
+
+const USAGE = `usage:
+  cm3leon generate "<caption>" -o out.png [--model ${DEFAULT_MODEL}] [--temperature 1] [--top-p 0.9] [--top-k 0] [--seed 0]
+  cm3leon caption image.png [--model ${DEFAULT_MODEL}] [--temperature 0] [--top-p 1] [--seed 0]`;
+
+function options(args: string[]) {
+  try {
+    return parseArgs({
+      args, allowPositionals: true,
+      options: { o: { type: 'string', short: 'o' }, model: { type: 'string' }, temperature: { type: 'string' }, 'top-p': { type: 'string' }, 'top-k': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    throw new CliError(`${(err as Error).message}\n\n${USAGE}`);
+  }
+}
+
+function number(v: string | undefined, name: string, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new CliError(`--${name} must be a number, got '${v}'`);
+  return n;
+}
+
+async function load(dir: string) {
+  if (!existsSync(dir)) throw new CliError(`model ${dir} not found (train one with \`cm3leon train\`, or pass --model)`);
+  const { Cm3leon } = await import('../decoding/pipeline.js');
+  try {
+    return Cm3leon.load(dir);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}
+
+export async function run(args: string[], command: 'generate' | 'caption' = 'generate'): Promise<void> {
+  const { values, positionals } = options(args);
+  if (values.help) return console.log(USAGE);
+  const sampling = {
+    temperature: number(values.temperature, 'temperature', command === 'caption' ? 0 : 1),
+    topP: number(values['top-p'], 'top-p', command === 'caption' ? 1 : 0.9),
+    topK: number(values['top-k'], 'top-k', 0),
+    seed: number(values.seed, 'seed', 0),
+  };
+  const { checkSamplingOptions } = await import('../decoding/sampling.js');
+  try {
+    checkSamplingOptions(sampling);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  if (command === 'generate') {
+    const caption = positionals.join(' ');
+    if (!caption.trim()) throw new CliError(`generate: give a caption\n\n${USAGE}`);
+    if (!values.o) throw new CliError('generate: say where to write the image with -o out.png');
+    const m = await load(values.model ?? DEFAULT_MODEL);
+    const t0 = performance.now();
+    let image;
+    try {
+      ({ image } = m.generateImage(caption, sampling));
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
+    const { writePng } = await import('../data/image.js');
+    writePng(values.o, image);
+    console.log(`wrote ${values.o} (${image.width}x${image.height}, ${m.tok.imageLength} image tokens in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    return;
+  }
+  const file = positionals[0];
+  if (!file || positionals.length > 1) throw new CliError(`caption: give one image file\n\n${USAGE}`);
+  if (!existsSync(file)) throw new CliError(`caption: ${file} does not exist`);
+  const { readPng } = await import('../data/image.js');
+  let image;
+  try {
+    image = readPng(file);
+  } catch (err) {
+    throw new CliError(`caption: ${file}: ${(err as Error).message}`);
+  }
+  const m = await load(values.model ?? DEFAULT_MODEL);
+  console.log(m.caption(image, sampling));
+}

@@ -1,0 +1,115 @@
+/**
+ * `cm3leon train`: pretrain a CM3leon decoder with the CM3 objective on the datasets' caption pairs
+ * (both orders), then write a model directory that `generate` and `caption` load.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CliError } from './errors.js';
+
+export const summary = 'train a CM3leon model';
+
+const USAGE = `usage: cm3leon train [--preset small] [--data data/emoji,data/shapes] [options]
+
+  --preset NAME            tiny | small | base | 350m | 760m | 7b (default small)
+  --data DIRS              comma-separated dataset directories (default data/emoji,data/shapes)
+  --text-tokenizer PATH    default models/text-tokenizer/tokenizer.json
+  --image-tokenizer DIR    default models/image-tokenizer
+  --run DIR                run directory: checkpoints, metrics.jsonl, loss.png (default runs/<preset>)
+  --out DIR                where the final model goes (default models/cm3leon-<preset>)
+  --steps N                optimizer steps (default 3000)     --stop-after N  stop early, keep the schedule
+  --batch N                sequences per step (default 8)      --seq N         tokens per sequence (default 512)
+  --lr X                   peak learning rate (default 1e-3)   --warmup N      warmup steps (default 100)
+  --accumulate N           micro-batches per step (default 1)  --limit N       at most N caption pairs per dataset
+  --mask-probability P     share of documents given the CM3 infill transform (default 0.5)
+  --eval-every N  --checkpoint-every N  --seed N  --resume`;
+
+function num(values: Record<string, unknown>, name: string, fallback: number, integer = true): number {
+  const v = values[name];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) throw new CliError(`train: --${name} must be a ${integer ? 'non-negative integer' : 'non-negative number'}, got '${String(v)}'`);
+  return n;
+}
+
+export async function run(args: string[]): Promise<void> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const stringOptions = ['preset', 'data', 'text-tokenizer', 'image-tokenizer', 'run', 'out', 'steps', 'stop-after', 'batch', 'seq', 'lr', 'warmup', 'accumulate', 'limit', 'mask-probability', 'eval-every', 'checkpoint-every', 'seed'];
+    const spec: Record<string, { type: 'string' | 'boolean' }> = { resume: { type: 'boolean' }, help: { type: 'boolean' } };
+    for (const k of stringOptions) spec[k] = { type: 'string' };
+    ({ values } = parseArgs({ args, options: spec }) as { values: Record<string, string | boolean | undefined> });
+  } catch (err) {
+    throw new CliError(`train: ${(err as Error).message}\n\n${USAGE}`);
+  }
+  if (values.help) return console.log(USAGE);
+  const preset = String(values.preset ?? 'small');
+  const { presets, presetConfig } = await import('../model/config.js');
+  if (!(preset in presets)) throw new CliError(`train: unknown preset '${preset}' (available: ${Object.keys(presets).join(', ')})`);
+  const dataDirs = String(values.data ?? 'data/emoji,data/shapes').split(',').filter(Boolean);
+  // Fail before any compute on bad paths.
+  for (const d of dataDirs) if (!existsSync(join(d, 'info.json'))) throw new CliError(`train: ${d} is not a dataset directory (build it first: cm3leon data build ...)`);
+  const textPath = String(values['text-tokenizer'] ?? 'models/text-tokenizer/tokenizer.json');
+  const imageDir = String(values['image-tokenizer'] ?? 'models/image-tokenizer');
+  if (!existsSync(textPath)) throw new CliError(`train: text tokenizer ${textPath} not found`);
+  if (!existsSync(join(imageDir, 'config.json'))) throw new CliError(`train: image tokenizer ${imageDir} not found`);
+  const runDir = String(values.run ?? `runs/${preset}`);
+  const outDir = String(values.out ?? `models/cm3leon-${preset}`);
+  const steps = num(values, 'steps', 3000);
+  const batch = num(values, 'batch', 8);
+  const seq = num(values, 'seq', 512);
+  const lr = num(values, 'lr', 1e-3, false);
+  const maskProbability = num(values, 'mask-probability', 0.5, false);
+  if (steps < 1 || batch < 1 || seq < 2) throw new CliError('train: --steps, --batch must be >= 1 and --seq >= 2');
+  if (maskProbability > 1) throw new CliError(`train: --mask-probability must be in [0, 1], got ${maskProbability}`);
+
+  const { MultimodalTokenizer } = await import('../tokenizers/multimodal.js');
+  const { captionDocuments, loadDocuments, saveDocuments } = await import('../tasks/caption-docs.js');
+  const { Decoder } = await import('../model/decoder.js');
+  const { saveDecoder } = await import('../model/checkpoint.js');
+  const { cm3Mask } = await import('../model/cm3.js');
+  const { PackedSource } = await import('../train/packing.js');
+  const { train } = await import('../train/trainer.js');
+  const { MODEL_INFO } = await import('../decoding/pipeline.js');
+  const { writeFileAtomic } = await import('../nn/index.js');
+
+  const tok = MultimodalTokenizer.load(textPath, imageDir);
+  const seqLen = seq;
+  const config = presetConfig(preset, tok.vocab.size, { maxPositions: Math.max(presets[preset as keyof typeof presets].maxPositions, seqLen), seed: num(values, 'seed', 0) });
+  if (seqLen > config.maxPositions) throw new CliError(`train: --seq ${seqLen} exceeds the preset's ${config.maxPositions} positions`);
+  mkdirSync(runDir, { recursive: true });
+  const limit = values.limit === undefined ? undefined : num(values, 'limit', 0);
+  const stamp = (p: string): string => `${resolve(p)}:${statSync(p).size}:${statSync(p).mtimeMs}`;
+  const key = createHash('sha256').update([stamp(textPath), stamp(join(imageDir, 'model.safetensors')), ...dataDirs.map((d) => stamp(join(d, 'info.json'))), String(limit)].join('|')).digest('hex').slice(0, 16);
+  const docsFor = async (split: 'train' | 'heldout') => {
+    const path = join(runDir, `docs-${split}.safetensors`);
+    const cached = loadDocuments(path, key);
+    if (cached) return cached;
+    const docs = await captionDocuments(dataDirs, tok, { split, limit: split === 'heldout' && limit ? Math.ceil(limit / 4) : limit, log: (l) => console.error(l) });
+    saveDocuments(path, docs, key);
+    return docs;
+  };
+  const trainDocs = await docsFor('train');
+  const heldoutDocs = await docsFor('heldout');
+  const tokens = trainDocs.reduce((s, d) => s + d.length, 0);
+  console.error(`documents: ${trainDocs.length} train (${tokens} tokens), ${heldoutDocs.length} held-out; vocabulary ${tok.vocab.size}; model ${preset}`);
+  const ids = tok.ids;
+  const special = { eos: ids.eos, brk: ids.brk, infill: ids.infill, sentinels: ids.sentinels };
+  const source = new PackedSource(trainDocs, heldoutDocs, batch, {
+    seqLen, seed: num(values, 'seed', 0), accumulate: num(values, 'accumulate', 1), evalRows: 64,
+    transform: (doc, rng) => cm3Mask(doc, special, rng, { maskProbability }),
+  });
+  const model = new Decoder(config);
+  console.error(`parameters: ${(model.numParameters() / 1e6).toFixed(2)}M; ${steps} steps of ${batch} x ${seqLen} tokens`);
+  const t0 = performance.now();
+  const result = train(model, source, {
+    runDir, steps, lr, warmup: num(values, 'warmup', 100), accumulate: num(values, 'accumulate', 1),
+    evalEvery: num(values, 'eval-every', 200), checkpointEvery: num(values, 'checkpoint-every', 100),
+    stopAfter: values['stop-after'] === undefined ? undefined : num(values, 'stop-after', steps), resume: !!values.resume,
+  });
+  saveDecoder(outDir, result.model, { step: String(result.step) }, { eos: ids.eos, pad: ids.pad });
+  const info = { textTokenizer: relative(outDir, textPath), imageTokenizer: relative(outDir, imageDir), preset, trainedWith: `cm3leon train ${args.join(' ')}` };
+  writeFileAtomic(join(outDir, MODEL_INFO), `${JSON.stringify(info, null, 2)}\n`);
+  console.log(`wrote ${outDir}: step ${result.step}, train loss ${result.lastLoss.toFixed(4)}, held-out loss ${result.evalLoss?.toFixed(4)}, ${((performance.now() - t0) / 60000).toFixed(1)} min`);
+}

@@ -1,0 +1,81 @@
+/**
+ * The inference pipeline a user calls: load a trained CM3leon directory (decoder checkpoint +
+ * `cm3leon.json` naming its text and image tokenizers), then text-to-image and captioning with the
+ * paper's document layout: text-to-image continues `<eos> caption <break>` with exactly one image
+ * span; captioning continues `<eos> image <break>` with text up to `<eos>`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { RgbImage } from '../data/index.js';
+import { loadDecoder } from '../model/checkpoint.js';
+import type { Decoder } from '../model/decoder.js';
+import { imageSegment, textSegment } from '../tokenizers/document.js';
+import { MultimodalTokenizer } from '../tokenizers/multimodal.js';
+import { generateImageCodes, generateText, type GenerateOptions } from './generate.js';
+import { allowRange, forbid } from './sampling.js';
+
+export const MODEL_INFO = 'cm3leon.json';
+
+export interface ModelInfo {
+  /** Paths relative to the model directory. */
+  textTokenizer: string;
+  imageTokenizer: string;
+  preset?: string;
+  trainedWith?: string;
+}
+
+export class Cm3leon {
+  constructor(readonly model: Decoder, readonly tok: MultimodalTokenizer, readonly dir = '') {}
+
+  static load(dir: string): Cm3leon {
+    const infoPath = join(dir, MODEL_INFO);
+    if (!existsSync(infoPath)) throw new Error(`model ${dir}: no ${MODEL_INFO} (is this a cm3leon model directory?)`);
+    let info: ModelInfo;
+    try {
+      info = JSON.parse(readFileSync(infoPath, 'utf8')) as ModelInfo;
+    } catch (err) {
+      throw new Error(`model ${dir}: ${MODEL_INFO} is not valid JSON (${(err as Error).message})`);
+    }
+    const base = resolve(dir);
+    const tok = MultimodalTokenizer.load(resolve(base, info.textTokenizer), resolve(base, info.imageTokenizer));
+    const model = loadDecoder(dir);
+    if (model.config.vocabSize !== tok.vocab.size) {
+      throw new Error(`model ${dir}: the decoder has ${model.config.vocabSize} ids but its tokenizers make ${tok.vocab.size}`);
+    }
+    return new Cm3leon(model, tok, dir);
+  }
+
+  /** Prompt ids for text-to-image: `<eos> caption <break>`. */
+  imagePrompt(caption: string): Int32Array {
+    if (caption.trim() === '') throw new Error('generate: the caption is empty');
+    return this.tok.codec.encodePrompt([], [textSegment(caption)], { leadingEos: true });
+  }
+
+  /** Generates one image for a caption. */
+  generateImage(caption: string, o: GenerateOptions = {}): { image: RgbImage; codes: Int32Array } {
+    const v = this.tok.vocab;
+    const codes = generateImageCodes(this.model, this.imagePrompt(caption), { imageStart: v.imageStart, codebookSize: v.imageCodebookSize, length: this.tok.imageLength }, o);
+    return { image: this.tok.image.decode([codes])[0]!, codes };
+  }
+
+  /** Captions an image: `<eos> image <break>` then text until `<eos>`. */
+  caption(image: RgbImage, o: GenerateOptions & { maxTokens?: number } = {}): string {
+    const codes = this.tok.image.encode([image])[0]!;
+    const prompt = this.tok.codec.encodePrompt([], [imageSegment(codes)], { leadingEos: true });
+    const ids = this.tok.ids;
+    const v = this.tok.vocab;
+    const text = generateText(this.model, prompt, {
+      ...o,
+      maxTokens: o.maxTokens ?? 48,
+      stop: [ids.eos, ids.brk],
+      forbidden: (logits) => {
+        // Text only: no image codes, and of the specials only the stops.
+        allowRange(logits, 0, v.imageStart);
+        forbid(logits, [ids.pad, ids.mask, ids.infill, ...ids.sentinels]);
+        for (let i = 0; i < v.textStart; i++) if (i !== ids.eos && i !== ids.brk) logits[i] = -Infinity;
+      },
+    });
+    return this.tok.text.decode(text);
+  }
+}
+

@@ -1,0 +1,64 @@
+/**
+ * End to end through the CLI, on a small freshly built Shapes dataset: text tokenizer training,
+ * CM3leon training (tiny preset, a few steps, with an untrained image tokenizer so the test stays
+ * fast — the image tokenizer's own tests cover its quality), then generate and caption. Checks
+ * the mechanics a user relies on: files written, image of the right size, resume, clear errors.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodePng } from '../../src/data/index.js';
+import { ImageTokenizer } from '../../src/tokenizers/vq/image-tokenizer.js';
+import { DEFAULT_VQ_CONFIG } from '../../src/tokenizers/vq/config.js';
+
+const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const run = (...args: string[]): { code: number; out: string; err: string } => {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 300_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+};
+
+test('data -> tokenizers -> train -> generate -> caption, through the CLI', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cm3leon-e2e-'));
+  const data = join(dir, 'shapes');
+  let r = run('data', 'build', 'shapes', '--n', '60', '--seed', '4', '--out', data);
+  assert.equal(r.code, 0, r.err);
+  r = run('data', 'text', data, '-o', join(dir, 'corpus.txt'));
+  assert.equal(r.code, 0, r.err);
+  r = run('tokenizer', 'train-text', '--input', join(dir, 'corpus.txt'), '--vocab-size', '400', '-o', join(dir, 'text.json'));
+  assert.equal(r.code, 0, r.err);
+  new ImageTokenizer({ ...DEFAULT_VQ_CONFIG, factor: 8, codebookSize: 64, channels: [8, 16, 16, 16], resBlocks: [0, 0, 0, 1] }, 1).save(join(dir, 'vq'));
+  const common = ['--preset', 'tiny', '--data', data, '--text-tokenizer', join(dir, 'text.json'), '--image-tokenizer', join(dir, 'vq'), '--seq', '96', '--batch', '2', '--steps', '4', '--run', join(dir, 'run'), '--out', join(dir, 'model'), '--eval-every', '2', '--checkpoint-every', '2'];
+  r = run('train', ...common, '--stop-after', '2');
+  assert.equal(r.code, 0, r.err);
+  r = run('train', ...common, '--resume');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err + r.out, /resumed from .* at step 2/);
+  assert.match(r.out, /wrote .*model: step 4/);
+  const metrics = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n');
+  assert.ok(metrics.length >= 4);
+  assert.ok(existsSync(join(dir, 'run', 'loss.png')));
+
+  r = run('generate', 'a large red circle in the centre', '-o', join(dir, 'out.png'), '--model', join(dir, 'model'), '--seed', '1');
+  assert.equal(r.code, 0, r.err);
+  const png = decodePng(readFileSync(join(dir, 'out.png')));
+  assert.deepEqual([png.width, png.height], [64, 64]);
+  r = run('caption', join(dir, 'out.png'), '--model', join(dir, 'model'), '--temperature', '1', '--seed', '2');
+  assert.equal(r.code, 0, r.err);
+
+  // Bad input: clear one-line errors, exit code 2, nothing spent.
+  r = run('train', ...common, '--data', join(dir, 'missing'));
+  assert.equal(r.code, 2);
+  assert.match(r.err, /is not a dataset directory/);
+  r = run('train', ...common, '--preset', 'huge');
+  assert.match(r.err, /unknown preset 'huge'/);
+  r = run('generate', 'x', '-o', join(dir, 'g.png'), '--model', join(dir, 'model'), '--top-p', '0');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /top-p must be in \(0, 1\], got 0/);
+  r = run('caption', join(dir, 'corpus.txt'), '--model', join(dir, 'model'));
+  assert.equal(r.code, 2);
+  assert.match(r.err, /not a readable PNG/);
+});
