@@ -20,6 +20,11 @@ function keptShape(x: Tensor, axes: number[]): number[] {
   return x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
 }
 
+/** A (B, R, C) view whose rows are strided and columns contiguous in memory the other way round. */
+function isTransposed(t: Tensor): boolean {
+  return t.strides[1] === 1 && t.shape[1]! > 1 && t.strides[2] !== 1;
+}
+
 function bmmInputGrad(g: Tensor, inputBatch: number): Tensor {
   return inputBatch === 1 && g.shape[0] !== 1 ? sum(g, 0, true) : g;
 }
@@ -84,8 +89,12 @@ export const gradients = {
     return [div(mul(reshape(gy, shape), mask), count)];
   },
   bmm: (n, gy) => {
+    // An operand read transposed in place (x W^T: W is stored (out, in)) gets its gradient in its
+    // own storage order, so the parameter's gradient comes out contiguous with no copy.
     const [a, b] = [input(n, 0), input(n, 1)];
-    return [bmmInputGrad(bmm(gy, transpose(b)), a.shape[0]!), bmmInputGrad(bmm(transpose(a), gy), b.shape[0]!)];
+    const ga = isTransposed(a) ? transpose(bmm(b, transpose(gy))) : bmm(gy, transpose(b));
+    const gb = isTransposed(b) ? transpose(bmm(transpose(gy), a)) : bmm(transpose(a), gy);
+    return [bmmInputGrad(ga, a.shape[0]!), bmmInputGrad(gb, b.shape[0]!)];
   },
   softmax: (_n, gy, out) => {
     const g = contiguousData(gy);

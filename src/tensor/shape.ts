@@ -74,3 +74,35 @@ export function checkShape(op: string, shape: Shape): void {
     if (!Number.isInteger(d) || d < 0) throw new Error(`${op}: invalid shape ${fmt(shape)}`);
   }
 }
+
+/**
+ * Strides that let a tensor of (shape, strides) be read as newShape without copying, or null when
+ * its layout makes that impossible (e.g. a transposed matrix flattened). Groups of dimensions that
+ * are contiguous among themselves may be split or merged freely (the rule PyTorch's view follows).
+ */
+export function viewStrides(shape: Shape, strides: readonly number[], newShape: Shape): number[] | null {
+  if (sizeOf(shape) === 0 || shape.length === 0) return contiguousStrides(newShape);
+  const out = new Array<number>(newShape.length).fill(0);
+  let viewD = newShape.length - 1;
+  let chunkBase = strides[strides.length - 1]!;
+  let tensorNumel = 1;
+  let viewNumel = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    tensorNumel *= shape[d]!;
+    // End of a chunk of dimensions laid out contiguously with respect to each other.
+    if (d === 0 || (shape[d - 1] !== 1 && strides[d - 1] !== tensorNumel * chunkBase)) {
+      while (viewD >= 0 && (viewNumel < tensorNumel || newShape[viewD] === 1)) {
+        out[viewD] = viewNumel * chunkBase;
+        viewNumel *= newShape[viewD]!;
+        viewD--;
+      }
+      if (viewNumel !== tensorNumel) return null;
+      if (d > 0) {
+        chunkBase = strides[d - 1]!;
+        tensorNumel = 1;
+        viewNumel = 1;
+      }
+    }
+  }
+  return viewD === -1 ? out : null;
+}

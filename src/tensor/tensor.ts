@@ -106,6 +106,12 @@ export class Tensor implements View {
     return this.dataSync()[0]!;
   }
 
+  /** The single value of a one-element tensor, on any backend (WebGPU reads only asynchronously). */
+  async itemAsync(): Promise<number> {
+    if (this.size !== 1) throw new Error(`item: tensor has ${this.size} elements (shape ${fmt(this.shape)}), expected 1`);
+    return (await this.data())[0]!;
+  }
+
   /** Nested arrays, for printing and tests. */
   toArray(): unknown {
     const d = this.dataSync();

@@ -59,6 +59,7 @@ export const cases: Case[] = [
   // Views.
   { name: 'reshape', inputs: [{ shape: [4, 6] }], f: (x) => sq(T.reshape(x, [2, -1, 3])) },
   { name: 'permute + reshape (copies)', inputs: [{ shape: [2, 3, 4] }], f: (x) => T.reshape(sq(T.permute(x, [2, 0, 1])), [4, 6]) },
+  { name: 'reshape of a transposed view (a view, no copy)', inputs: [{ shape: [1, 4, 3] }], f: (x) => sq(T.reshape(T.unsqueeze(T.reshape(T.transpose(x), [3, 4]), 0), [3, 1, 4])) },
   { name: 'slice', inputs: [{ shape: [5, 6] }], f: (x) => sq(T.slice(T.slice(x, 1, 1, 5), 0, -3)) },
   { name: 'expand', inputs: [{ shape: [3, 1] }], f: (x) => sq(T.expand(x, [2, 3, 4])) },
   { name: 'concat', inputs: [{ shape: [2, 3] }, { shape: [2, 5] }, { shape: [2, 1] }], f: (a, b, c) => sq(T.concat([a, b, c], 1)) },

@@ -75,3 +75,11 @@ test('noGrad records nothing; gradients accumulate across backward calls', () =>
   T.backward(T.sum(T.mul(w, 4)));
   assert.deepEqual([...w.grad!.dataSync()], [7]);
 });
+
+test('reshape makes a view whenever the layout allows, and copies only when it must', () => {
+  const x = T.randn([2, 3, 4]);
+  const t = T.transpose(x, 0, 1); // (3, 2, 4), dims 1 and 2 still contiguous among themselves
+  assert.equal(T.reshape(t, [3, 8]).storage, x.storage, 'merging contiguous dims is a view');
+  assert.equal(T.reshape(t, [3, 2, 2, 2]).storage, x.storage, 'splitting a dim is a view');
+  assert.notEqual(T.reshape(T.transpose(x), [8, 3]).storage, x.storage, 'flattening a transpose copies');
+});

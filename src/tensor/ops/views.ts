@@ -4,7 +4,7 @@
  * concat materialise. All are differentiable.
  */
 import { record } from '../autograd.js';
-import { broadcastStrides, fmt, isContiguous, normAxis, sizeOf, type Shape } from '../shape.js';
+import { broadcastStrides, fmt, isContiguous, normAxis, sizeOf, viewStrides, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkInputs, contiguousData, wrap } from './core.js';
 
@@ -26,6 +26,8 @@ function resolveShape(op: string, x: Tensor, shape: readonly number[]): number[]
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   checkInputs('reshape', [x]);
   const target = resolveShape('reshape', x, shape);
+  const strides = viewStrides(x.shape, x.strides, target);
+  if (strides) return record('reshape', [x], x.view(target, strides, x.offset));
   const src = contiguousData(x);
   const out = src.view(target);
   if (src !== x) src.dispose();
