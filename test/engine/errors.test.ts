@@ -78,8 +78,10 @@ test('noGrad records nothing; gradients accumulate across backward calls', () =>
 
 test('reshape makes a view whenever the layout allows, and copies only when it must', () => {
   const x = T.randn([2, 3, 4]);
-  const t = T.transpose(x, 0, 1); // (3, 2, 4), dims 1 and 2 still contiguous among themselves
-  assert.equal(T.reshape(t, [3, 8]).storage, x.storage, 'merging contiguous dims is a view');
+  const t = T.transpose(x, 0, 1); // (3, 2, 4), strides (4, 12, 1)
   assert.equal(T.reshape(t, [3, 2, 2, 2]).storage, x.storage, 'splitting a dim is a view');
+  const s = T.slice(x, 2, 0, 2); // (2, 3, 2), strides (12, 4, 1): dims 0 and 1 still contiguous together
+  assert.equal(T.reshape(s, [6, 2]).storage, x.storage, 'merging dims contiguous among themselves is a view');
+  assert.notEqual(T.reshape(t, [3, 8]).storage, x.storage, 'merging dims 1 and 2 of the transpose copies');
   assert.notEqual(T.reshape(T.transpose(x), [8, 3]).storage, x.storage, 'flattening a transpose copies');
 });
