@@ -115,25 +115,41 @@ export function warmupCosine(step: number, o: { peakLr: number; warmup: number; 
 export function clipGradNorm(params: Tensor[], maxNorm: number): number {
   const withGrad = params.filter((p) => p.grad);
   if (withGrad.length === 0) return 0;
-  const norm = tidy(() => noGrad(() => {
+  const norm = tidy(() => gradNorm(withGrad).item());
+  scaleGrads(withGrad, norm, maxNorm);
+  return norm;
+}
+
+/** clipGradNorm for backends that read only asynchronously (WebGPU); the same on the CPU. */
+export async function clipGradNormAsync(params: Tensor[], maxNorm: number): Promise<number> {
+  const withGrad = params.filter((p) => p.grad);
+  if (withGrad.length === 0) return 0;
+  const n = gradNorm(withGrad);
+  const norm = await n.itemAsync().finally(() => n.dispose());
+  scaleGrads(withGrad, norm, maxNorm);
+  return norm;
+}
+
+/** The global L2 norm of the gradients, as a scalar tensor (only it survives the scope). */
+function gradNorm(withGrad: Tensor[]): Tensor {
+  return tidy(() => noGrad(() => {
     let total: Tensor | null = null;
     for (const p of withGrad) {
       const s = sum(mul(p.grad!, p.grad!));
       total = total ? add(total, s) : s;
     }
-    const n = sqrt(total!);
-    const v = n.item();
-    return v;
+    return sqrt(total!);
   }));
-  if (Number.isFinite(norm) && norm > maxNorm) {
-    const coef = maxNorm / (norm + 1e-6);
-    noGrad(() => {
-      for (const p of withGrad) {
-        const scaled = mul(p.grad!, coef).keep();
-        p.grad!.dispose();
-        p.grad = scaled;
-      }
-    });
-  }
-  return norm;
+}
+
+function scaleGrads(withGrad: Tensor[], norm: number, maxNorm: number): void {
+  if (!(Number.isFinite(norm) && norm > maxNorm)) return;
+  const coef = maxNorm / (norm + 1e-6);
+  noGrad(() => {
+    for (const p of withGrad) {
+      const scaled = mul(p.grad!, coef).keep();
+      p.grad!.dispose();
+      p.grad = scaled;
+    }
+  });
 }

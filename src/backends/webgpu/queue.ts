@@ -1,0 +1,132 @@
+/// <reference types="@webgpu/types" />
+/**
+ * Command batching: kernels are recorded into one command encoder and submitted together (many
+ * dispatches per submit), with each dispatch's parameters in its own 256-byte slot of one uniform
+ * buffer that is written once per batch, just before the submit (queue order keeps an earlier
+ * batch's parameters intact). Also the asynchronous read-back, and device errors: a lost device
+ * or an error Dawn reports (out of memory, validation) is raised, with a clear message, by the
+ * next kernel call or read.
+ */
+import { BufferUsage, MapModeRead } from './buffers.js';
+
+export const PARAM_WORDS = 64;
+const SLOT_BYTES = 256;
+/** Dispatches per submit: enough to amortise a submit, few enough to start the GPU early. */
+const MAX_SLOTS = 256;
+
+export interface Pipeline {
+  readonly pipeline: GPUComputePipeline;
+  readonly layout: GPUBindGroupLayout;
+}
+
+export class CommandQueue {
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private slots = 0;
+  private readonly paramWords = new Uint32Array((MAX_SLOTS * SLOT_BYTES) / 4);
+  private readonly paramBuffer: GPUBuffer;
+  private retired: GPUBuffer[] = [];
+  private fault: Error | null = null;
+  private lostInfo: string | null = null;
+  /** Dispatches and submits so far (for tests and the benchmark). */
+  dispatches = 0;
+  submits = 0;
+
+  constructor(private readonly device: GPUDevice) {
+    this.paramBuffer = device.createBuffer({ size: MAX_SLOTS * SLOT_BYTES, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
+    device.lost.then((info) => {
+      this.lostInfo = `the device was lost (reason '${info.reason}'${info.message ? `: ${info.message}` : ''}); tensors on it are gone: call initWebGpu() again for a new device`;
+    }, () => {});
+    device.addEventListener('uncapturederror', (ev) => {
+      const err = (ev as GPUUncapturedErrorEvent).error;
+      const kind = err.constructor?.name === 'GPUOutOfMemoryError' || /out of memory/i.test(err.message) ? 'out of memory' : 'device error';
+      this.fault ??= new Error(`webgpu: ${kind}: ${err.message}`);
+    });
+  }
+
+  /** Throws when the device is lost or reported an error since the last check. */
+  check(): void {
+    if (this.lostInfo) throw new Error(`webgpu: ${this.lostInfo}`);
+    const f = this.fault;
+    if (f) {
+      this.fault = null;
+      throw f;
+    }
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    this.encoder ??= this.device.createCommandEncoder();
+    this.pass ??= this.encoder.beginComputePass();
+    return this.pass;
+  }
+
+  dispatch(p: Pipeline, params: Uint32Array, buffers: readonly GPUBuffer[], grid: readonly [number, number, number]): void {
+    if (grid[0] === 0 || grid[1] === 0 || grid[2] === 0) return;
+    if (this.slots === MAX_SLOTS) this.flush();
+    const slot = this.slots++;
+    this.paramWords.set(params, slot * PARAM_WORDS);
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.paramBuffer, offset: slot * SLOT_BYTES, size: SLOT_BYTES } }];
+    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+    const pass = this.computePass();
+    pass.setPipeline(p.pipeline);
+    pass.setBindGroup(0, this.device.createBindGroup({ layout: p.layout, entries }));
+    pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+    this.dispatches++;
+  }
+
+  /** Records a buffer-to-buffer copy after the dispatches recorded so far. */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.pass?.end();
+    this.pass = null;
+    this.encoder ??= this.device.createCommandEncoder();
+    this.encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  /** Submits everything recorded; then destroys buffers retired while it was being recorded. */
+  flush(): void {
+    if (this.encoder) {
+      this.pass?.end();
+      this.pass = null;
+      if (this.slots > 0) this.device.queue.writeBuffer(this.paramBuffer, 0, this.paramWords, 0, this.slots * PARAM_WORDS);
+      this.device.queue.submit([this.encoder.finish()]);
+      this.encoder = null;
+      this.slots = 0;
+      this.submits++;
+    }
+    for (const b of this.retired) b.destroy();
+    this.retired = [];
+  }
+
+  /** Destroys b after the batch being recorded (which may use it) is submitted. */
+  retire(b: GPUBuffer): void {
+    if (this.encoder) this.retired.push(b);
+    else b.destroy();
+  }
+
+  /** Copies `bytes` bytes of src from byteOffset to the host, after all recorded work. */
+  async read(src: GPUBuffer, byteOffset: number, bytes: number): Promise<ArrayBuffer> {
+    this.check();
+    const staging = this.device.createBuffer({ size: Math.max(4, bytes), usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+    if (bytes > 0) this.copy(src, byteOffset, staging, 0, bytes);
+    this.flush();
+    try {
+      await staging.mapAsync(MapModeRead);
+    } catch (e) {
+      staging.destroy();
+      this.check();
+      throw new Error(`webgpu: read-back failed: ${(e as Error).message}`);
+    }
+    const out = staging.getMappedRange().slice(0, bytes);
+    staging.unmap();
+    staging.destroy();
+    this.check();
+    return out;
+  }
+
+  /** Resolves when the GPU has finished everything submitted so far. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.check();
+  }
+}
