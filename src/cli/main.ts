@@ -12,6 +12,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   data: () => import('./data.js'),
   tokenizer: () => import('./tokenizer.js'),
   train: () => import('./train.js'),
+  eval: () => import('./eval.js'),
   generate: () => import('./generate.js'),
   caption: async () => {
     const m = await import('./generate.js');
@@ -27,6 +28,7 @@ function usage(): string {
     '  generate "<caption>" -o out.png   text-to-image with a trained model',
     '  caption image.png            describe an image with a trained model',
     '  train [--preset small] ...   train a CM3leon model (CM3 objective) on the datasets',
+    '  eval [--model DIR] ...       held-out evaluation: image NLL, Shapes accuracy, caption samples',
     '  bench engine [--json]        tensor-engine benchmark (matmul GFLOP/s, GPT training step tokens/s), with PyTorch as peer when installed',
     '  data build emoji|shapes ...  build a dataset (see README)',
     '  data show <dataset> ...      contact sheet of a dataset',

@@ -1,21 +1,43 @@
 /**
  * `cm3leon tokenizer ...`: train the byte-level BPE text tokenizer on text files, encode text to
- * ids and decode ids to text with a saved `tokenizer.json`.
- *
- * Deliberately not here (yet): the image tokenizer commands (train-image, image encode/decode),
- * which need the tensor engine, and training on the project's datasets.
+ * ids and decode ids to text with a saved `tokenizer.json`; train the VQ image tokenizer on the
+ * datasets, encode a PNG to a code grid, decode a grid to a PNG, round-trip with PSNR, evaluate.
+ * The image commands load the tensor engine lazily, so the text commands stay light.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError } from './errors.js';
 import { trainBpe } from '../tokenizers/bpe-train.js';
 import { TokenizerError } from '../tokenizers/errors.js';
 import { loadTokenizerJson, saveTokenizerJson } from '../tokenizers/tokenizer-json.js';
 import { cm3leonSpecialTokens } from '../tokenizers/vocabulary.js';
+import { DataInputError } from '../data/errors.js';
+import { decodePng, encodePng, type RgbImage } from '../data/image.js';
+import type { ImageTokenizer } from '../tokenizers/vq/image-tokenizer.js';
 
 export const summary = 'train and run tokenizers';
 
 const DEFAULT_TOKENIZER = 'models/text-tokenizer/tokenizer.json';
+
+export const DEFAULT_IMAGE_TOKENIZER = 'models/image-tokenizer';
+
+export const IMAGE_USAGE = `  cm3leon tokenizer train-image [--data data/shapes,data/emoji] [--grid 16] [--codebook 512] [--steps 3000]
+                                [--batch 16] [--lr 2e-3] [--width 32] [--edge 0.5] [--seed 1] [--threads N]
+                                [--max-minutes M] [--checkpoint-every 200] [--resume] -o ${DEFAULT_IMAGE_TOKENIZER}
+  cm3leon tokenizer encode image.png [--tokenizer DIR] [--json]
+  cm3leon tokenizer decode codes.json -o out.png [--tokenizer DIR]
+  cm3leon tokenizer roundtrip image.png -o out.png [--tokenizer DIR]
+  cm3leon tokenizer eval-image [--tokenizer DIR] [--data data/shapes,data/emoji] [--limit N] [--sheet out.png] [--json]
+
+train-image  trains the VQ image tokenizer on the training split (held-out concepts excluded) of the
+             datasets; checkpoints with optimizer state every --checkpoint-every steps, --resume continues
+encode       prints the code grid of a PNG (resized to the tokenizer's size if needed): one row per line,
+             or a JSON object {grid, codes} with --json
+decode       reads codes (JSON: {codes: [...]}, a flat or nested array) and writes a PNG
+roundtrip    encode + decode, writes the reconstruction and prints PSNR and SSIM
+eval-image   PSNR, SSIM, codebook usage on the held-out split; Shapes scenes that still parse
+--tokenizer defaults to ${DEFAULT_IMAGE_TOKENIZER}`;
 
 const USAGE = `usage:
   cm3leon tokenizer train-text --input corpus.txt [--input more.txt ...] [--vocab-size 8192]
@@ -29,7 +51,10 @@ train-text   byte-level BPE on UTF-8 text files; the CM3leon special tokens (<pa
 encode-text  prints the ids as a JSON array (text from the argument, or stdin when absent);
              special tokens in the text are matched only with --allow-special
 decode-text  prints the text of ids given as arguments or on stdin (spaces, commas or JSON)
---tokenizer defaults to ${DEFAULT_TOKENIZER}`;
+--tokenizer defaults to ${DEFAULT_TOKENIZER}
+
+image tokenizer:
+${IMAGE_USAGE}`;
 
 export async function run(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
@@ -41,10 +66,13 @@ export async function run(args: string[]): Promise<void> {
     if (sub === 'train-text') return trainText(rest);
     if (sub === 'encode-text') return encodeText(rest);
     if (sub === 'decode-text') return decodeText(rest);
-    const { runImage } = await import('./tokenizer-image.js');
-    if (await runImage(sub, rest)) return;
+    if (sub === 'train-image') return await trainImage(rest);
+    if (sub === 'encode') return await encodeImage(rest);
+    if (sub === 'decode') return await decodeImage(rest);
+    if (sub === 'roundtrip') return await roundtrip(rest);
+    if (sub === 'eval-image') return await evalImage(rest);
   } catch (e) {
-    if (e instanceof TokenizerError) throw new CliError(`tokenizer ${sub}: ${e.message}`);
+    if (e instanceof TokenizerError || e instanceof DataInputError) throw new CliError(`tokenizer ${sub}: ${e.message}`);
     throw e;
   }
   throw new CliError(`tokenizer: unknown subcommand '${sub}'\n\n${USAGE}`);
@@ -157,4 +185,214 @@ function readText(path: string): string {
   } catch (e) {
     throw new CliError(`cannot read --input ${path}: ${(e as Error).message}`);
   }
+}
+
+
+
+function num(value: unknown, name: string, fallback: number, integer = true): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) throw new CliError(`--${name} must be a ${integer ? 'whole' : 'non-negative'} number, got '${String(value)}'`);
+  return n;
+}
+
+/** The tensor engine and the VQ modules, loaded on first use. */
+async function vq() {
+  const [core, model, images] = await Promise.all([
+    import('../index.js'), import('../tokenizers/vq/image-tokenizer.js'), import('../tokenizers/vq/images.js'),
+  ]);
+  return { setNumThreads: core.setNumThreads, ImageTokenizer: model.ImageTokenizer, psnr: images.psnr, ssim: images.ssim, resizeRgb: images.resizeRgb };
+}
+
+async function threads(value: unknown): Promise<void> {
+  if (value !== undefined) (await vq()).setNumThreads(num(value, 'threads', 2));
+}
+
+async function loadImageTokenizer(path: string | undefined): Promise<ImageTokenizer> {
+  const dir = path ?? DEFAULT_IMAGE_TOKENIZER;
+  if (!existsSync(dir)) throw new CliError(`no image tokenizer at ${dir}: train one with 'cm3leon tokenizer train-image' or pass --tokenizer DIR`);
+  return (await vq()).ImageTokenizer.load(dir);
+}
+
+const MAX_IMAGE_SIDE = 4096;
+
+/**
+ * Reads a PNG file into RGB. Grey, palette, 16-bit and alpha PNGs are converted (alpha composited
+ * over white), as the datasets do; other formats, corrupt files and images above 4096 px a side are
+ * refused with the reason.
+ */
+export function readImageFile(path: string): RgbImage {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new CliError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (bytes.length < 8 || sig.some((b, i) => bytes[i] !== b)) {
+    const jpeg = bytes[0] === 0xff && bytes[1] === 0xd8;
+    throw new CliError(`${path} is not a PNG file${jpeg ? ' (it looks like a JPEG; convert it to PNG)' : ''}`);
+  }
+  // The header's size, checked before decoding: a huge image would otherwise exhaust memory first.
+  if (bytes.length >= 24 && bytes.toString('latin1', 12, 16) === 'IHDR') {
+    const width = bytes.readUInt32BE(16), height = bytes.readUInt32BE(20);
+    if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) {
+      throw new CliError(`${path} is ${width}x${height}; the largest image accepted is ${MAX_IMAGE_SIDE}x${MAX_IMAGE_SIDE} (it is resized to the tokenizer's size anyway)`);
+    }
+  }
+  try {
+    return decodePng(bytes);
+  } catch (e) {
+    throw new CliError(`${path}: ${(e as Error).message}`);
+  }
+}
+
+function writeImageFile(path: string, image: RgbImage): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, encodePng(image));
+}
+
+async function trainImage(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, {
+    data: { type: 'string' }, grid: { type: 'string' }, codebook: { type: 'string' }, steps: { type: 'string' },
+    batch: { type: 'string' }, lr: { type: 'string' }, width: { type: 'string' }, 'code-dim': { type: 'string' },
+    edge: { type: 'string' }, mse: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' },
+    'max-minutes': { type: 'string' }, 'checkpoint-every': { type: 'string' }, 'log-every': { type: 'string' },
+    'restart-every': { type: 'string' }, limit: { type: 'string' }, 'image-size': { type: 'string' },
+    resume: { type: 'boolean' }, output: { type: 'string', short: 'o' },
+  });
+  if (values.help) return console.log(IMAGE_USAGE);
+  if (positionals.length > 0) throw new CliError(`train-image takes no positional arguments (got '${positionals[0]}')`);
+  await threads(values.threads);
+  const grid = num(values.grid, 'grid', 16);
+  const imageSize = num(values['image-size'], 'image-size', 64);
+  if (![4, 8, 16, 32].includes(grid) || imageSize % grid !== 0 || ((imageSize / grid) & (imageSize / grid - 1)) !== 0) {
+    throw new CliError(`--grid ${grid} does not divide --image-size ${imageSize} by a power of two (try 8 or 16 at 64 px)`);
+  }
+  const { trainImageTokenizer, trainConfig } = await import('../tokenizers/vq/train.js');
+  const { loadImages } = await import('../tokenizers/vq/dataset.js');
+  const config = trainConfig({
+    imageSize, grid, codebookSize: num(values.codebook, 'codebook', 512), width: num(values.width, 'width', 32), codeDim: num(values['code-dim'], 'code-dim', 32),
+  });
+  const dirs = String(values.data ?? 'data/shapes,data/emoji').split(',').filter((d) => d.length > 0);
+  const out = String(values.output ?? DEFAULT_IMAGE_TOKENIZER);
+  const t0 = performance.now();
+  const limit = values.limit === undefined ? undefined : num(values.limit, 'limit', 0);
+  const loaded = await loadImages(dirs, { split: 'train', size: imageSize, limitPerDataset: limit });
+  const byDataset: Record<string, number> = {};
+  for (const im of loaded) byDataset[im.dataset] = (byDataset[im.dataset] ?? 0) + 1;
+  console.error(`loaded ${loaded.length} training images (${Object.entries(byDataset).map(([d, n]) => `${d}: ${n}`).join(', ')}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const steps = num(values.steps, 'steps', 3000);
+  const maxMinutes = values['max-minutes'] === undefined ? undefined : num(values['max-minutes'], 'max-minutes', 0, false);
+  const r = trainImageTokenizer({
+    out, images: loaded.map((l) => l.rgb), config, steps,
+    batchSize: num(values.batch, 'batch', 16), lr: values.lr === undefined ? undefined : num(values.lr, 'lr', 0, false),
+    seed: num(values.seed, 'seed', 1), resume: values.resume === true,
+    loss: { edge: num(values.edge, 'edge', 0.5, false), mse: num(values.mse, 'mse', 0, false) },
+    checkpointEvery: num(values['checkpoint-every'], 'checkpoint-every', 200),
+    logEvery: num(values['log-every'], 'log-every', 20),
+    restartEvery: num(values['restart-every'], 'restart-every', 50),
+    maxSeconds: maxMinutes === undefined ? undefined : maxMinutes * 60,
+    dataInfo: { datasets: dirs, split: 'train', images: byDataset },
+  });
+  console.log(`wrote ${out}: ${r.step} steps in ${(r.seconds / 60).toFixed(1)} min, grid ${config.imageSize / config.factor}x${config.imageSize / config.factor}, codebook ${config.codebookSize}`);
+}
+
+function printGrid(codes: Int32Array, g: number): void {
+  const width = String(Math.max(...codes)).length;
+  for (let y = 0; y < g; y++) console.log(Array.from(codes.subarray(y * g, (y + 1) * g), (c) => String(c).padStart(width)).join(' '));
+}
+
+async function encodeImage(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, { tokenizer: { type: 'string', short: 't' }, json: { type: 'boolean' }, threads: { type: 'string' } });
+  if (values.help) return console.log(IMAGE_USAGE);
+  if (positionals.length !== 1) throw new CliError('encode needs exactly one image file: cm3leon tokenizer encode image.png');
+  await threads(values.threads);
+  const image = readImageFile(positionals[0]!);
+  const tok = await loadImageTokenizer(values.tokenizer as string | undefined);
+  const [codes] = tok.encode([image]);
+  if (values.json) console.log(JSON.stringify({ grid: tok.grid, codebookSize: tok.config.codebookSize, codes: Array.from(codes!) }));
+  else printGrid(codes!, tok.grid);
+}
+
+/** Codes from JSON: {codes: [...]} or an array, flat or one row per array; also the plain grid `encode` prints. */
+export function parseCodes(text: string, source: string): number[] {
+  const trimmed = text.trim();
+  let value: unknown;
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    try {
+      value = JSON.parse(trimmed);
+    } catch (e) {
+      throw new CliError(`${source}: not valid JSON (${(e as Error).message})`);
+    }
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) value = (value as Record<string, unknown>)['codes'];
+    if (!Array.isArray(value)) throw new CliError(`${source}: expected {"codes": [...]} or an array of codes`);
+    const flat = (value as unknown[]).flat(2);
+    flat.forEach((v, i) => {
+      if (typeof v !== 'number' || !Number.isInteger(v)) throw new CliError(`${source}: item ${i} (${JSON.stringify(v)}) is not an integer code`);
+    });
+    return flat as number[];
+  }
+  const parts = trimmed.split(/[\s,]+/).filter((p) => p.length > 0);
+  return parts.map((p, i) => {
+    if (!/^-?\d+$/.test(p)) throw new CliError(`${source}: '${p}' (item ${i}) is not an integer code`);
+    return Number(p);
+  });
+}
+
+async function decodeImage(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, { tokenizer: { type: 'string', short: 't' }, output: { type: 'string', short: 'o' }, threads: { type: 'string' } });
+  if (values.help) return console.log(IMAGE_USAGE);
+  if (positionals.length !== 1) throw new CliError('decode needs exactly one codes file (JSON): cm3leon tokenizer decode codes.json -o out.png');
+  if (values.output === undefined) throw new CliError('decode needs -o out.png');
+  await threads(values.threads);
+  let text: string;
+  try {
+    text = readFileSync(positionals[0]! === '-' ? 0 : positionals[0]!, 'utf8');
+  } catch (e) {
+    throw new CliError(`cannot read ${positionals[0]}: ${(e as Error).message}`);
+  }
+  const codes = parseCodes(text, positionals[0]!);
+  const tok = await loadImageTokenizer(values.tokenizer as string | undefined);
+  const [image] = tok.decode([codes]);
+  writeImageFile(String(values.output), image!);
+  console.log(`wrote ${String(values.output)} (${image!.width}x${image!.height}) from a ${tok.grid}x${tok.grid} grid`);
+}
+
+async function roundtrip(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, { tokenizer: { type: 'string', short: 't' }, output: { type: 'string', short: 'o' }, threads: { type: 'string' } });
+  if (values.help) return console.log(IMAGE_USAGE);
+  if (positionals.length !== 1) throw new CliError('roundtrip needs exactly one image file: cm3leon tokenizer roundtrip image.png -o out.png');
+  await threads(values.threads);
+  const original = readImageFile(positionals[0]!);
+  const tok = await loadImageTokenizer(values.tokenizer as string | undefined);
+  const { images } = tok.roundTrip([original]);
+  const recon = images[0]!;
+  const { psnr, ssim, resizeRgb } = await vq();
+  // Compared with the input after the same resize the tokenizer applies before encoding.
+  const reference = original.width === tok.imageSize && original.height === tok.imageSize ? original : resizeRgb(original, tok.imageSize);
+  if (values.output !== undefined) writeImageFile(String(values.output), recon);
+  const resized = reference === original ? '' : ` (compared with the input resized from ${original.width}x${original.height})`;
+  console.log(`PSNR ${psnr(reference, recon).toFixed(2)} dB, SSIM ${ssim(reference, recon).toFixed(4)}${resized}; ${tok.grid}x${tok.grid} = ${tok.grid * tok.grid} codes` +
+    (values.output !== undefined ? `; wrote ${String(values.output)}` : ''));
+}
+
+async function evalImage(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, {
+    tokenizer: { type: 'string', short: 't' }, data: { type: 'string' }, limit: { type: 'string' }, sheet: { type: 'string' },
+    json: { type: 'boolean' }, threads: { type: 'string' }, split: { type: 'string' },
+  });
+  if (values.help) return console.log(IMAGE_USAGE);
+  if (positionals.length > 0) throw new CliError(`eval-image takes no positional arguments (got '${positionals[0]}')`);
+  await threads(values.threads);
+  const tok = await loadImageTokenizer(values.tokenizer as string | undefined);
+  const split = String(values.split ?? 'heldout');
+  if (split !== 'heldout' && split !== 'train') throw new CliError(`--split must be heldout or train, got '${split}'`);
+  const { evaluateTokenizer, formatEvaluation } = await import('../tokenizers/vq/evaluate.js');
+  const dirs = String(values.data ?? 'data/shapes,data/emoji').split(',').filter((d) => d.length > 0);
+  const r = await evaluateTokenizer(tok, {
+    dirs, split, limitPerDataset: values.limit === undefined ? undefined : num(values.limit, 'limit', 0),
+    sheet: values.sheet === undefined ? undefined : String(values.sheet),
+  });
+  console.log(values.json ? JSON.stringify(r, null, 2) : formatEvaluation(r));
 }

@@ -1,0 +1,60 @@
+/**
+ * `cm3leon eval`: held-out evaluation of a trained model (src/eval/generation-eval.ts). Prints a
+ * JSON summary and writes sheets of generations and the summary into the output directory.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CliError } from './errors.js';
+
+export const summary = 'evaluate a trained model on held-out data';
+
+const USAGE = `usage: cm3leon eval [--model models/cm3leon-small] [--shapes data/shapes] [--emoji data/emoji] [--n 64] [-o eval-out]`;
+
+export async function run(args: string[]): Promise<void> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args, options: { model: { type: 'string' }, shapes: { type: 'string' }, emoji: { type: 'string' }, n: { type: 'string' }, o: { type: 'string', short: 'o' }, seed: { type: 'string' }, help: { type: 'boolean' } } }));
+  } catch (err) {
+    throw new CliError(`eval: ${(err as Error).message}\n\n${USAGE}`);
+  }
+  if (values.help) return console.log(USAGE);
+  const modelDir = String(values.model ?? 'models/cm3leon-small');
+  const shapes = String(values.shapes ?? 'data/shapes');
+  const emoji = String(values.emoji ?? 'data/emoji');
+  const n = Number(values.n ?? 64);
+  if (!Number.isInteger(n) || n < 2) throw new CliError(`eval: --n must be an integer >= 2, got '${String(values.n)}'`);
+  for (const d of [modelDir, shapes, emoji]) if (!existsSync(d)) throw new CliError(`eval: ${d} not found`);
+  const out = String(values.o ?? 'eval-out');
+  mkdirSync(out, { recursive: true });
+  const { Cm3leon } = await import('../decoding/pipeline.js');
+  const { loadCaptionItems, imageNll, evaluateShapes, captionSheet } = await import('../eval/generation-eval.js');
+  const { writePng } = await import('../data/image.js');
+  const m = Cm3leon.load(modelDir);
+  const seed = Number(values.seed ?? 0);
+  const t0 = performance.now();
+  const log = (s: string): void => console.error(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${s}`);
+
+  const shapesHeld = await loadCaptionItems(shapes, 'heldout', n, seed);
+  const emojiHeld = await loadCaptionItems(emoji, 'heldout', n, seed);
+  const emojiTrain = await loadCaptionItems(emoji, 'train', Math.min(n, 16), seed);
+  log('image NLL with and without captions');
+  const nll = { shapes: imageNll(m, shapesHeld), emoji: imageNll(m, emojiHeld) };
+  log('shapes: generating and parsing');
+  const s = evaluateShapes(m, shapesHeld, { seed });
+  writePng(join(out, 'shapes-heldout.png'), captionSheet(s.generations.slice(0, 32)));
+  log('emoji: generating');
+  const gen = (items: typeof emojiHeld) => items.slice(0, 16).map((it, i) => ({ caption: it.caption, image: m.generateImage(it.caption, { temperature: 1, topP: 0.9, seed: seed + i }).image }));
+  writePng(join(out, 'emoji-heldout.png'), captionSheet(gen(emojiHeld)));
+  writePng(join(out, 'emoji-train.png'), captionSheet(gen(emojiTrain)));
+  const captions = emojiHeld.slice(0, 8).map((it) => ({ truth: it.caption, generated: m.caption(it.image, { temperature: 0 }) }));
+  const result = {
+    model: modelDir, n, seed, date: new Date().toISOString(),
+    imageNll: nll,
+    shapes: { single: s.single, multi: s.multi, chanceSingle: s.chanceSingle, chanceMulti: s.chanceMulti, captionAccuracy: s.captionAccuracy },
+    emojiCaptions: captions,
+    seconds: Math.round((performance.now() - t0) / 1000),
+  };
+  writeFileSync(join(out, 'eval.json'), `${JSON.stringify(result, null, 2)}\n`);
+  console.log(JSON.stringify(result, null, 2));
+}
