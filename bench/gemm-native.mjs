@@ -2,8 +2,9 @@
 //   node bench/gemm-native.mjs [--threads=1,2] [--isa=avx512|avx2|scalar] [--quick]
 // Square n x n products (no transposes) and the shapes of a GPT training step (M = 1024 tokens,
 // Linear layers with (N, K) = (out, in) features): every transpose combination of M x N x K, plus the
-// Linear layer's three products: forward Y = X W^T, dX = dY W and dW = dY^T X. Median of several
-// runs; prints JSON.
+// Linear layer's three products: forward Y = X W^T, dX = dY W and dW = dY^T X; then n = 1024 on
+// every ISA path the CPU has. Median of several runs; prints JSON. The numbers are only meaningful
+// on an otherwise idle machine.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,6 +76,19 @@ for (const threads of threadList) {
   }
   gpt.push({ M: 1024, N: 1024, K: 256, nt: measure(false, true, 1024, 1024, 256) });
   result.runs.push({ threads, square, gpt });
+}
+// Every ISA path the CPU supports, n = 1024 (unless --isa pinned one).
+if (!args.isa) {
+  result.isaN1024 = {};
+  for (const isa of ['avx512', 'avx2', 'scalar']) {
+    if (native.setIsa(isa) !== isa) continue;
+    result.isaN1024[isa] = {};
+    for (const threads of threadList) {
+      native.setThreads(threads);
+      result.isaN1024[isa][`threads${threads}`] = measure(false, false, 1024, 1024, 1024);
+    }
+  }
+  native.setIsa(result.isa);
 }
 native.setThreads(maxThreads);
 console.log(JSON.stringify(result, null, 1));

@@ -115,4 +115,11 @@ export interface NativeAddon {
   adamw(p: F32, g: F32, m: F32, v: F32, n: number, lr: number, b1: number, b2: number, eps: number, wd: number, bc1: number, bc2: number): void;
   /** Sum of squares of x[0..n) in double precision (for gradient-norm clipping). */
   sumSquares(x: F32, n: number): number;
+
+  /**
+   * (Added by the addon, for tests and benchmarks.) Switch the kernels to a lower instruction set at
+   * run time, like CM3LEON_ISA at load time; a request above what the CPU supports is clamped.
+   * Returns the ISA now in use (also what `info().isa` reports).
+   */
+  setIsa(isa: 'avx512' | 'avx2' | 'scalar'): 'avx512' | 'avx2' | 'scalar';
 }
