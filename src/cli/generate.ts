@@ -8,13 +8,14 @@ const DEFAULT_MODEL = 'models/cm3leon-small';
 
 const USAGE = `usage:
   cm3leon generate "<caption>" -o out.png [--model ${DEFAULT_MODEL}] [--temperature 1] [--top-p 0.9] [--top-k 0] [--seed 0]
+                   [--cfg SCALE | --cd-k K [--cd-alpha 0.1]]
   cm3leon caption image.png [--model ${DEFAULT_MODEL}] [--temperature 0] [--top-p 1] [--seed 0]`;
 
 function options(args: string[]) {
   try {
     return parseArgs({
       args, allowPositionals: true,
-      options: { o: { type: 'string', short: 'o' }, model: { type: 'string' }, temperature: { type: 'string' }, 'top-p': { type: 'string' }, 'top-k': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { o: { type: 'string', short: 'o' }, model: { type: 'string' }, temperature: { type: 'string' }, 'top-p': { type: 'string' }, 'top-k': { type: 'string' }, seed: { type: 'string' }, cfg: { type: 'string' }, 'cd-k': { type: 'string' }, 'cd-alpha': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (err) {
     throw new CliError(`${(err as Error).message}\n\n${USAGE}`);
@@ -59,9 +60,12 @@ export async function run(args: string[], command: 'generate' | 'caption' = 'gen
     if (!values.o) throw new CliError('generate: say where to write the image with -o out.png');
     const m = await load(values.model ?? DEFAULT_MODEL);
     const t0 = performance.now();
+    const cfg = values.cfg === undefined ? undefined : number(values.cfg, 'cfg', 1);
+    const cdk = values['cd-k'] === undefined ? undefined : { k: number(values['cd-k'], 'cd-k', 0), alpha: number(values['cd-alpha'], 'cd-alpha', 0.1) };
+    if (cfg !== undefined && cdk !== undefined) throw new CliError('generate: --cfg and --cd-k are two strategies; choose one');
     let image;
     try {
-      ({ image } = m.generateImage(caption, sampling));
+      ({ image } = m.generateImage(caption, { ...sampling, cfg, cdk }));
     } catch (err) {
       throw new CliError((err as Error).message);
     }

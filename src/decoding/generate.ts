@@ -7,6 +7,7 @@
 import * as T from '../tensor/index.js';
 import { Decoder, KvCache } from '../model/decoder.js';
 import { allowRange, checkSamplingOptions, forbid, sampleLogits, type SamplingOptions } from './sampling.js';
+import { cdkScores, cfgLogits } from './guidance.js';
 
 export interface ImageSpan {
   /** First image id and codebook size: ids [imageStart, imageStart + codebookSize). */
@@ -19,6 +20,11 @@ export interface ImageSpan {
 export interface GenerateOptions extends SamplingOptions {
   seed?: number;
   onToken?: (id: number, index: number) => void;
+  /**
+   * Guidance: a second, unconditional prompt (the same prompt with the text replaced by `<mask>`)
+   * runs beside the first; `cfg` mixes the two streams' logits, `cdk` scores tokens contrastively.
+   */
+  guidance?: { uncondPrompt: Int32Array; cfg?: number; cdk?: { k: number; alpha: number } };
 }
 
 function lastLogits(logits: T.Tensor): Float32Array {
@@ -45,19 +51,32 @@ function step(model: Decoder, cache: KvCache, id: number): Float32Array {
 /** Samples exactly span.length image codes after the prompt; returns codebook indices (0-based). */
 export function generateImageCodes(model: Decoder, prompt: Int32Array, span: ImageSpan, o: GenerateOptions = {}): Int32Array {
   checkSamplingOptions(o, model.config.vocabSize);
+  const g = o.guidance;
+  if (g && (g.cfg === undefined) === (g.cdk === undefined)) throw new Error('generate: guidance takes either a CFG scale or CD-K settings (one strategy per sample)');
   const rng = new T.Rng(o.seed ?? 0);
-  let { cache, logits } = prefill(model, prompt, span.length);
+  const cond = prefill(model, prompt, span.length);
+  const uncond = g ? prefill(model, g.uncondPrompt, span.length) : null;
   const codes = new Int32Array(span.length);
+  const end = span.imageStart + span.codebookSize;
   try {
     for (let i = 0; i < span.length; i++) {
-      allowRange(logits, span.imageStart, span.imageStart + span.codebookSize);
+      allowRange(cond.logits, span.imageStart, end);
+      let logits = cond.logits;
+      if (uncond && g) {
+        allowRange(uncond.logits, span.imageStart, end);
+        logits = g.cdk ? cdkScores(cond.logits, uncond.logits, g.cdk.k, g.cdk.alpha) : cfgLogits(cond.logits, uncond.logits, g.cfg!);
+      }
       const id = sampleLogits(logits, o, rng);
       codes[i] = id - span.imageStart;
       o.onToken?.(id, i);
-      if (i + 1 < span.length) logits = step(model, cache, id);
+      if (i + 1 < span.length) {
+        cond.logits = step(model, cond.cache, id);
+        if (uncond) uncond.logits = step(model, uncond.cache, id);
+      }
     }
   } finally {
-    cache.dispose();
+    cond.cache.dispose();
+    uncond?.cache.dispose();
   }
   return codes;
 }

@@ -51,10 +51,18 @@ export class Cm3leon {
     return this.tok.codec.encodePrompt([], [textSegment(caption)], { leadingEos: true });
   }
 
-  /** Generates one image for a caption. */
-  generateImage(caption: string, o: GenerateOptions = {}): { image: RgbImage; codes: Int32Array } {
+  /** The unconditional stream's prompt: the caption replaced by `<mask>`: `<eos> <mask> <break>`. */
+  unconditionalPrompt(): Int32Array {
+    const ids = this.tok.ids;
+    return Int32Array.of(ids.eos, ids.mask, ids.brk);
+  }
+
+  /** Generates one image for a caption; `cfg` or `cdk` turn on guidance against the unconditional stream. */
+  generateImage(caption: string, o: Omit<GenerateOptions, 'guidance'> & { cfg?: number; cdk?: { k: number; alpha: number } } = {}): { image: RgbImage; codes: Int32Array } {
     const v = this.tok.vocab;
-    const codes = generateImageCodes(this.model, this.imagePrompt(caption), { imageStart: v.imageStart, codebookSize: v.imageCodebookSize, length: this.tok.imageLength }, o);
+    const { cfg, cdk, ...rest } = o;
+    const guidance = cfg !== undefined || cdk !== undefined ? { uncondPrompt: this.unconditionalPrompt(), cfg, cdk } : undefined;
+    const codes = generateImageCodes(this.model, this.imagePrompt(caption), { imageStart: v.imageStart, codebookSize: v.imageCodebookSize, length: this.tok.imageLength }, { ...rest, guidance });
     return { image: this.tok.image.decode([codes])[0]!, codes };
   }
 
