@@ -52,7 +52,7 @@ export function benchMatmul(n: number, seconds: number): number {
 
 export const gptConfig = { vocabSize: 1024, dim: 256, heads: 4, layers: 4, maxPositions: 128, batch: 8, seq: 128 };
 
-export function benchGptStep(steps: number): { tokensPerSecond: number; msPerStep: number; steps: number; rssMB: { first: number; last: number } } {
+export function benchGptStep(steps: number): { tokensPerSecond: number; msPerStep: number; steps: number; rssMB: number[]; liveBuffers: number } {
   const c = gptConfig;
   const model = new Decoder({ vocabSize: c.vocabSize, dim: c.dim, heads: c.heads, layers: c.layers, maxPositions: c.maxPositions, initStd: 0.02, zeroOutputLayers: false });
   const opt = new T.AdamW(model.parameters(), { lr: 1e-3, betas: [0.9, 0.95], weightDecay: 0.1 });
@@ -66,16 +66,17 @@ export function benchGptStep(steps: number): { tokensPerSecond: number; msPerSte
     opt.zeroGrad();
   };
   for (let i = 0; i < 3; i++) step();
-  const rssFirst = process.memoryUsage().rss / 2 ** 20;
+  // Resident memory at the start and after each quarter of the run: flat means no leak.
+  const rss: number[] = [Math.round(process.memoryUsage().rss / 2 ** 20)];
   const times: number[] = [];
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
     step();
     times.push((performance.now() - t0) / 1000);
+    if ((i + 1) % Math.max(1, Math.floor(steps / 4)) === 0) rss.push(Math.round(process.memoryUsage().rss / 2 ** 20));
   }
-  const rssLast = process.memoryUsage().rss / 2 ** 20;
   const sec = median(times);
-  return { tokensPerSecond: (c.batch * c.seq) / sec, msPerStep: sec * 1000, steps, rssMB: { first: Math.round(rssFirst), last: Math.round(rssLast) } };
+  return { tokensPerSecond: (c.batch * c.seq) / sec, msPerStep: sec * 1000, steps, rssMB: rss, liveBuffers: T.liveBuffers() };
 }
 
 /** OPENBLAS_CORETYPE that gives Debian's OpenBLAS 0.3.21 its fast kernels on this CPU (null: its own detection is right). */
