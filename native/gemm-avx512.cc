@@ -122,22 +122,38 @@ static inline void transpose16(__m512* r) {
 
 // See Kernels::pack. Rows of the source are either contiguous in k (cs == 1: transposed here 16 x 16
 // at a time) or the panel's rows are contiguous (rs == 1: plain copies).
+// Copies for a source whose panel rows are contiguous (rs == 1): k outer so that the reads of all
+// the panels of this call walk each source row contiguously. Masked loads are cheap but masked
+// stores are not (AMD), so a partial vector is stored whole, spilling into the next k's slot that
+// the next iteration rewrites; only each panel's last k uses a masked store.
+static void pack_rows_contiguous(const float* src, long cs, long m, long k, int width, float* dst) {
+  const long npan = (m + width - 1) / width;
+  for (long kk = 0; kk < k; kk++) {
+    const float* sp = src + kk * cs;
+    for (long p = 0; p < npan; p++) {
+      const long rows = m - p * width < width ? m - p * width : width;
+      float* d = dst + p * k * width + kk * width;
+      for (int r0 = 0; r0 < width; r0 += 16) {
+        const float* q = sp + p * width + r0;
+        __m512 v = rows - r0 >= 16 ? _mm512_loadu_ps(q) : _mm512_maskz_loadu_ps(tail(rows - r0), q);
+        if (width - r0 >= 16 || kk + 1 < k) _mm512_storeu_ps(d + r0, v);
+        else _mm512_mask_storeu_ps(d + r0, tail(width - r0), v);
+      }
+    }
+  }
+}
+
+// See Kernels::pack. Rows of the source are either contiguous in k (cs == 1: transposed here 16 x 16
+// at a time) or the panels' rows are contiguous (rs == 1: plain copies).
 void pack(const float* src, long rs, long cs, long m, long k, int width, float* dst) {
+  if (rs == 1) {
+    pack_rows_contiguous(src, cs, m, k, width, dst);
+    return;
+  }
   for (long p0 = 0; p0 < m; p0 += width, dst += k * width) {
     long rows = m - p0 < width ? m - p0 : width;
     const float* s = src + p0 * rs;
-    if (rs == 1) {
-      if (rows == width && width % 16 == 0) {
-        for (long kk = 0; kk < k; kk++)
-          for (int r0 = 0; r0 < width; r0 += 16) _mm512_storeu_ps(dst + kk * width + r0, _mm512_loadu_ps(s + kk * cs + r0));
-      } else {
-        for (long kk = 0; kk < k; kk++) {
-          float* d = dst + kk * width;
-          memcpy(d, s + kk * cs, rows * sizeof(float));
-          for (long r = rows; r < width; r++) d[r] = 0.0f;
-        }
-      }
-    } else if (cs == 1) {
+    if (cs == 1) {
       for (int r0 = 0; r0 < width; r0 += 16) {
         int nr = width - r0 < 16 ? width - r0 : 16;   // rows of this 16-row slab in the panel
         long valid = rows - r0;                       // rows that exist in the source
