@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   train: () => import('./train.js'),
   eval: () => import('./eval.js'),
   generate: () => import('./generate.js'),
+  retrieve: () => import('./retrieve.js'),
   caption: async () => {
     const m = await import('./generate.js');
     return { summary: m.summary, run: (args: string[]) => m.run(args, 'caption') };
@@ -31,6 +32,7 @@ function usage(): string {
     '  eval [--model DIR] ...       held-out evaluation: image NLL, Shapes accuracy, caption samples',
     '  bench engine [--json]        tensor-engine benchmark (matmul GFLOP/s, GPT training step tokens/s), with PyTorch as peer when installed',
     '  data build emoji|shapes ...  build a dataset (see README)',
+    '  retrieve build|query ...     build the retrieval memory bank, query it with a text or an image',
     '  data show <dataset> ...      contact sheet of a dataset',
     '  tokenizer train-text ...     train the byte-level BPE text tokenizer',
     '',
