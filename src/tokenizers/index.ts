@@ -1,7 +1,7 @@
 /**
  * The tokenizers' public surface: byte-level BPE text tokenizer (train, encode, decode,
- * tokenizer.json), the model-wide vocabulary layout, and mixed-modal documents. The image (VQ)
- * tokenizer will join here; it is deliberately absent until the tensor engine lands.
+ * tokenizer.json), the model-wide vocabulary layout, mixed-modal documents, and the VQ image
+ * tokenizer (src/tokenizers/vq; importing it loads the tensor engine).
  */
 export { BpeTokenizer, type BpeModel, type DecodeOptions, type EncodeOptions, type SpecialToken } from './bpe.js';
 export { trainBpe, trainBpeModel, type TrainBpeOptions } from './bpe-train.js';
@@ -33,3 +33,4 @@ export {
   type TokenKind,
   type VocabularyConfig,
 } from './vocabulary.js';
+export * from './vq/index.js';

@@ -8,6 +8,7 @@
  * Files: model.safetensors carries the config in its metadata too, so a config.json that belongs to
  * another save is detected. Each file is written atomically (temp file + rename).
  */
+import '../../backends/cpu/index.js'; // registers the CPU backends, so the tokenizer works without the package entry
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RgbImage } from '../../data/image.js';

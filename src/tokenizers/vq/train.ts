@@ -1,0 +1,272 @@
+/**
+ * Training the image tokenizer: random batches (seeded per step, so a resumed run sees the same
+ * batches), L1 reconstruction + image-gradient (edge) L1 + codebook + commitment losses, AdamW with
+ * warmup-cosine, dead-code restarts, progress lines with images/s and ETA, a JSONL metric log, and
+ * checkpoints with the optimizer state every `checkpointEvery` steps (a kill loses at most one
+ * interval; `resume: true` continues from the last one).
+ *
+ * Layout of `out`: config.json + model.safetensors (the latest weights, always loadable),
+ * train-log.jsonl, checkpoint/ckpt-<step>/{model,optimizer}.safetensors + state.json, and
+ * checkpoint/latest.json naming the newest complete checkpoint (written last, atomically).
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AdamW, clipGradNorm, loadSafetensors, saveSafetensors, warmupCosine, writeFileAtomic, type TensorEntry } from '../../nn/index.js';
+import { abs, add, backward, mean, mul, slice, sub, tensor, tidy, Rng, type Tensor } from '../../tensor/index.js';
+import { TokenizerError } from '../errors.js';
+import { vqConfigFor, type VqConfig } from './config.js';
+import { ImageTokenizer } from './image-tokenizer.js';
+import { imagesToFloats } from './images.js';
+import { CodeUsage, codebookUsage, restartCandidates } from './quantizer.js';
+
+export interface LossWeights {
+  l1: number;
+  /** L1 between the horizontal and vertical pixel differences of output and input (sharp edges). */
+  edge: number;
+  mse: number;
+  codebook: number;
+  commit: number;
+}
+
+export const DEFAULT_LOSS_WEIGHTS: LossWeights = { l1: 1, edge: 0.5, mse: 0, codebook: 1, commit: 0.25 };
+
+export interface TrainOptions {
+  out: string;
+  /** Training images, size x size RGB bytes (see dataset.ts). */
+  images: readonly Uint8Array[];
+  config: VqConfig;
+  steps: number;
+  batchSize?: number;
+  lr?: number;
+  minLr?: number;
+  warmup?: number;
+  weightDecay?: number;
+  seed?: number;
+  loss?: Partial<LossWeights>;
+  /** Restart codes unused over this many steps (0: never). */
+  restartEvery?: number;
+  checkpointEvery?: number;
+  logEvery?: number;
+  resume?: boolean;
+  /** Where the images came from, recorded in the checkpoint and config. */
+  dataInfo?: Record<string, unknown>;
+  log?: (line: string) => void;
+  /** Stop after this many seconds (checkpointing first), whatever `steps` says. */
+  maxSeconds?: number;
+}
+
+export interface TrainResult {
+  tokenizer: ImageTokenizer;
+  step: number;
+  seconds: number;
+  losses: number[];
+  usage: { perplexity: number; usedFraction: number };
+}
+
+interface StepMetrics { loss: number; l1: number; edge: number; codebook: number; commit: number; psnr: number; gradNorm: number }
+
+/** mean |d/dx a - d/dx b| + mean |d/dy a - d/dy b| for (B, C, H, W). */
+function edgeLoss(a: Tensor, b: Tensor): Tensor {
+  const dx = (t: Tensor): Tensor => sub(slice(t, 3, 1), slice(t, 3, 0, -1));
+  const dy = (t: Tensor): Tensor => sub(slice(t, 2, 1), slice(t, 2, 0, -1));
+  return add(mean(abs(sub(dx(a), dx(b)))), mean(abs(sub(dy(a), dy(b)))));
+}
+
+/** The images of one step: a seeded draw depending only on (seed, step), with random mirroring. */
+export function batchFor(seed: number, step: number, count: number, batchSize: number): { index: number[]; flip: boolean[] } {
+  const rng = new Rng((seed * 1_000_003 + step * 7919 + 17) >>> 0);
+  const index: number[] = [];
+  const flip: boolean[] = [];
+  for (let i = 0; i < batchSize; i++) {
+    index.push(Math.floor(rng.uniform() * count));
+    flip.push(rng.uniform() < 0.5);
+  }
+  return { index, flip };
+}
+
+const CKPT_DIR = 'checkpoint';
+
+interface CheckpointState {
+  step: number;
+  config: VqConfig;
+  seconds: number;
+  usageWindow: number[];
+  usageTotal: number[];
+  options: Record<string, unknown>;
+}
+
+function saveCheckpoint(out: string, tok: ImageTokenizer, opt: AdamW, state: CheckpointState, info: Record<string, unknown>): void {
+  const root = join(out, CKPT_DIR);
+  const dir = join(root, `ckpt-${String(state.step).padStart(7, '0')}`);
+  mkdirSync(dir, { recursive: true });
+  tok.save(dir, info);
+  const os = opt.exportState();
+  const entries = new Map<string, TensorEntry>();
+  const shapes = opt.groups.flatMap((g) => g.params.map((p) => p.shape));
+  os.m.forEach((d, i) => entries.set(`m.${i}`, { shape: shapes[i]!, data: d }));
+  os.v.forEach((d, i) => entries.set(`v.${i}`, { shape: shapes[i]!, data: d }));
+  saveSafetensors(join(dir, 'optimizer.safetensors'), entries, { step: String(os.step) });
+  writeFileAtomic(join(dir, 'state.json'), JSON.stringify(state));
+  writeFileAtomic(join(root, 'latest.json'), JSON.stringify({ dir: `ckpt-${String(state.step).padStart(7, '0')}`, step: state.step }));
+  // The weights at the top level are always the newest complete ones.
+  tok.save(out, info);
+  for (const name of readdirSync(root)) {
+    if (name.startsWith('ckpt-') && name !== `ckpt-${String(state.step).padStart(7, '0')}`) rmSync(join(root, name), { recursive: true, force: true });
+  }
+}
+
+function loadCheckpoint(out: string): { tok: ImageTokenizer; state: CheckpointState; optimizer: { step: number; m: Float32Array[]; v: Float32Array[] } } | null {
+  const latest = join(out, CKPT_DIR, 'latest.json');
+  if (!existsSync(latest)) return null;
+  let dir: string;
+  try {
+    dir = join(out, CKPT_DIR, (JSON.parse(readFileSync(latest, 'utf8')) as { dir: string }).dir);
+  } catch (e) {
+    throw new TokenizerError(`cannot resume: ${latest} is unreadable (${(e as Error).message})`);
+  }
+  const tok = ImageTokenizer.load(dir);
+  const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as CheckpointState;
+  const file = loadSafetensors(join(dir, 'optimizer.safetensors'));
+  const m: Float32Array[] = [];
+  const v: Float32Array[] = [];
+  for (let i = 0; file.tensors.has(`m.${i}`); i++) {
+    m.push(file.tensors.get(`m.${i}`)!.data as Float32Array);
+    v.push(file.tensors.get(`v.${i}`)!.data as Float32Array);
+  }
+  return { tok, state, optimizer: { step: Number(file.metadata['step'] ?? state.step), m, v } };
+}
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = Math.floor(s % 60);
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
+}
+
+export function trainImageTokenizer(o: TrainOptions): TrainResult {
+  const log = o.log ?? ((line: string) => console.error(line));
+  const batchSize = o.batchSize ?? 16;
+  const seed = o.seed ?? 1;
+  const lr = o.lr ?? 2e-3;
+  const minLr = o.minLr ?? lr / 20;
+  const warmup = o.warmup ?? Math.min(200, Math.ceil(o.steps / 10));
+  const w = { ...DEFAULT_LOSS_WEIGHTS, ...o.loss };
+  const restartEvery = o.restartEvery ?? 50;
+  const checkpointEvery = o.checkpointEvery ?? 200;
+  const logEvery = o.logEvery ?? 20;
+  const size = o.config.imageSize;
+  if (o.images.length === 0) throw new TokenizerError('no training images');
+  mkdirSync(o.out, { recursive: true });
+
+  let tok = new ImageTokenizer(o.config, seed);
+  let startStep = 0;
+  let priorSeconds = 0;
+  const usage = new CodeUsage(o.config.codebookSize);
+  const resumed = o.resume ? loadCheckpoint(o.out) : null;
+  if (o.resume && !resumed) log(`no checkpoint in ${join(o.out, CKPT_DIR)}: starting from scratch`);
+  if (resumed) {
+    if (JSON.stringify(resumed.state.config) !== JSON.stringify(o.config)) {
+      throw new TokenizerError(`cannot resume: the checkpoint's config ${JSON.stringify(resumed.state.config)} differs from the requested ${JSON.stringify(o.config)}`);
+    }
+    tok = resumed.tok;
+    startStep = resumed.state.step;
+    priorSeconds = resumed.state.seconds;
+    usage.counts.set(resumed.state.usageWindow);
+    usage.total.set(resumed.state.usageTotal);
+  }
+  const params = tok.parameters();
+  const decay = params.filter((p) => p.rank === 4);
+  const noDecay = params.filter((p) => p.rank !== 4);
+  const opt = new AdamW([{ params: decay }, { params: noDecay, weightDecay: 0 }], { lr, betas: [0.9, 0.99], weightDecay: o.weightDecay ?? 1e-4 });
+  if (resumed) opt.importState(resumed.optimizer);
+  if (resumed) log(`resumed from step ${startStep} (${formatSeconds(priorSeconds)} of training so far)`);
+
+  const info = { training: { steps: o.steps, batchSize, lr, seed, loss: w, data: o.dataInfo ?? {} } };
+  const logPath = join(o.out, 'train-log.jsonl');
+  const t0 = performance.now();
+  const losses: number[] = [];
+  let windowImages = 0;
+  let windowStart = performance.now();
+  let step = startStep;
+  const checkpoint = (): void => {
+    const seconds = priorSeconds + (performance.now() - t0) / 1000;
+    saveCheckpoint(o.out, tok, opt, {
+      step, config: o.config, seconds, usageWindow: [...usage.counts], usageTotal: [...usage.total],
+      options: { batchSize, lr, minLr, warmup, seed, loss: w, restartEvery },
+    }, { ...info, trainedSteps: step, trainSeconds: Math.round(seconds) });
+  };
+
+  for (; step < o.steps; ) {
+    opt.lr = warmupCosine(step, { peakLr: lr, warmup, totalSteps: o.steps, minLr });
+    const { index, flip } = batchFor(seed, step, o.images.length, batchSize);
+    const x = imagesToFloats(index.map((i) => o.images[i]!), size, flip);
+    let restarted = 0;
+    const m = tidy((): StepMetrics => {
+      const xt = tensor(x, [batchSize, 3, size, size]);
+      const { recon, quant } = tok.forward(xt);
+      const l1 = mean(abs(sub(recon, xt)));
+      const edge = w.edge > 0 ? edgeLoss(recon, xt) : null;
+      const diff = sub(recon, xt);
+      const mseT = mean(mul(diff, diff));
+      let loss = add(mul(l1, w.l1), add(mul(quant.codebookLoss, w.codebook), mul(quant.commitLoss, w.commit)));
+      if (edge) loss = add(loss, mul(edge, w.edge));
+      if (w.mse > 0) loss = add(loss, mul(mseT, w.mse));
+      backward(loss);
+      const gradNorm = clipGradNorm(params, 1.0);
+      opt.stepUpdate();
+      opt.zeroGrad();
+      usage.add(quant.ids);
+      // Restarts come 5x as often over the first 4 intervals, when the encoder moves fastest and
+      // codes die in bulk; step 0 moves every code onto this batch's encoder outputs (data init).
+      const every = step < 4 * restartEvery ? Math.max(1, Math.round(restartEvery / 5)) : restartEvery;
+      if (restartEvery > 0 && step === 0 && startStep === 0) {
+        const all = Array.from({ length: o.config.codebookSize }, (_, k) => k);
+        restarted = tok.quantizer.restart(all, quant.zHost, restartCandidates(quant.bestSim, all.length, new Rng(seed + 99)));
+        usage.resetWindow();
+      } else if (restartEvery > 0 && (step + 1) % every === 0) {
+        const dead = usage.dead(1);
+        if (dead.length > 0) restarted = tok.quantizer.restart(dead, quant.zHost, restartCandidates(quant.bestSim, dead.length, new Rng((seed * 31 + step) >>> 0)) /* per-step seed: resumable */);
+        usage.resetWindow();
+      }
+      const mseV = mseT.item();
+      return {
+        loss: loss.item(), l1: l1.item(), edge: edge ? edge.item() : 0, codebook: quant.codebookLoss.item(), commit: quant.commitLoss.item(),
+        // Pixels are in [-1, 1]: a range of 2, so PSNR = 10 log10(4 / MSE).
+        psnr: 10 * Math.log10(4 / Math.max(mseV, 1e-12)), gradNorm,
+      };
+    });
+    if (!Number.isFinite(m.loss)) throw new Error(`image tokenizer training diverged at step ${step}: loss ${m.loss}`);
+    losses.push(m.loss);
+    step++;
+    windowImages += batchSize;
+    if (step % logEvery === 0 || step === o.steps) {
+      const now = performance.now();
+      const ips = windowImages / ((now - windowStart) / 1000);
+      const u = codebookUsage(usage.total);
+      const eta = ((o.steps - step) * batchSize) / ips;
+      log(`step ${step}/${o.steps} loss ${m.loss.toFixed(4)} l1 ${m.l1.toFixed(4)} edge ${m.edge.toFixed(4)} commit ${m.commit.toFixed(4)} ` +
+        `psnr ${m.psnr.toFixed(2)} dB | codes used ${(100 * u.usedFraction).toFixed(0)}% ppl ${u.perplexity.toFixed(0)}` +
+        `${restarted ? ` restarted ${restarted}` : ''} | lr ${opt.lr.toExponential(2)} | ${ips.toFixed(1)} images/s ETA ${formatSeconds(eta)}`);
+      appendFileSync(logPath, `${JSON.stringify({ step, ...m, lr: opt.lr, imagesPerSec: ips, perplexity: u.perplexity, usedFraction: u.usedFraction, restarted, time: new Date().toISOString() })}\n`);
+      windowImages = 0;
+      windowStart = now;
+      usage.total.fill(0);
+    } else if (restarted > 0) {
+      appendFileSync(logPath, `${JSON.stringify({ step, restarted })}\n`);
+    }
+    const elapsed = (performance.now() - t0) / 1000;
+    const outOfTime = o.maxSeconds !== undefined && elapsed > o.maxSeconds;
+    if (step % checkpointEvery === 0 || step === o.steps || outOfTime) checkpoint();
+    if (outOfTime) {
+      log(`stopping at step ${step}: --max-minutes reached (resume with --resume)`);
+      break;
+    }
+  }
+  const seconds = priorSeconds + (performance.now() - t0) / 1000;
+  const u = codebookUsage(usage.counts);
+  return { tokenizer: tok, step, seconds, losses, usage: { perplexity: u.perplexity, usedFraction: u.usedFraction } };
+}
+
+/** A config from the CLI-level knobs (grid at imageSize, codebook size, width). */
+export function trainConfig(o: { imageSize?: number; grid?: number; codebookSize?: number; codeDim?: number; width?: number }): VqConfig {
+  return vqConfigFor(o);
+}

@@ -1,0 +1,210 @@
+/**
+ * The VQ image tokenizer on tiny configs (seconds on 2 cores): output shapes, deterministic encode,
+ * the dead-code restart logic on a hand-made case, a short training run whose loss falls, save/load
+ * round trips and the errors for corrupt or mismatched files and bad grids/images.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import '../../src/index.js';
+import { tensor, tidy, Rng } from '../../src/tensor/index.js';
+import { TokenizerError } from '../../src/tokenizers/errors.js';
+import {
+  CodeUsage, ImageTokenizer, argmaxRows, codebookUsage, imagesToFloats, psnr, resizeRgb, restartCandidates, restartCodes,
+  ssim, trainImageTokenizer, validateVqConfig, vqConfigFromDict, type VqConfig,
+} from '../../src/tokenizers/vq/index.js';
+import { renderScene, sampleScene, Rng as DataRng } from '../../src/data/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cm3leon-vq-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+
+/** 16 px images, grid 4x4 (factor 4), 32 codes of width 8. */
+const TINY: VqConfig = { imageSize: 16, factor: 4, codebookSize: 32, codeDim: 8, channels: [8, 16, 16], resBlocks: [0, 1, 1], groups: 4 };
+
+function scenes(n: number, size: number, seed = 3) {
+  const rng = new DataRng(seed);
+  return Array.from({ length: n }, () => renderScene(sampleScene(rng, 'train'), size));
+}
+
+test('encoder, quantiser and decoder shapes', () => {
+  const tok = new ImageTokenizer(TINY, 1);
+  tidy(() => {
+    const x = tensor(imagesToFloats(scenes(3, 16).map((s) => s.rgb), 16), [3, 3, 16, 16]);
+    const z = tok.encoder.forward(x);
+    assert.deepEqual(z.shape, [3, 8, 4, 4]);
+    const { recon, quant } = tok.forward(x);
+    assert.deepEqual(quant.zq.shape, [3, 8, 4, 4]);
+    assert.equal(quant.ids.length, 3 * 16);
+    assert.deepEqual(recon.shape, [3, 3, 16, 16]);
+    assert.deepEqual(quant.codebookLoss.shape, []);
+  });
+  const grid8: VqConfig = { ...TINY, imageSize: 32, factor: 8, channels: [8, 8, 16, 16], resBlocks: [0, 0, 1, 1] };
+  const tok8 = new ImageTokenizer(grid8, 1);
+  assert.equal(tok8.grid, 4);
+  const grids = tok8.encode(scenes(2, 32));
+  assert.equal(grids.length, 2);
+  assert.equal(grids[0]!.length, 16);
+  const images = tok8.decode(grids);
+  assert.equal(images[0]!.width, 32);
+  assert.equal(images[0]!.rgb.length, 32 * 32 * 3);
+});
+
+test('encode is deterministic and resizes other sizes', () => {
+  const tok = new ImageTokenizer(TINY, 2);
+  const images = scenes(5, 16);
+  const a = tok.encode(images);
+  const b = tok.encode(images, 2); // other batching, same codes
+  assert.deepEqual(a, b);
+  const big = scenes(1, 64)[0]!;
+  const g = tok.encode([big])[0]!;
+  assert.deepEqual(g, tok.encode([resizeRgb(big, 16)])[0]);
+  const rect = { width: 20, height: 12, rgb: new Uint8Array(20 * 12 * 3).fill(200) };
+  assert.equal(tok.encode([rect])[0]!.length, 16);
+});
+
+test('nearest code: argmax with ties to the lowest index', () => {
+  const { ids, best } = argmaxRows(Float32Array.from([0.1, 0.9, 0.9, 0.2, 0.5, 0.5, 0.5, 0.1]), 2, 4);
+  assert.deepEqual([...ids], [1, 0]);
+  assert.deepEqual([...best].map((v) => +v.toFixed(2)), [0.9, 0.5]);
+});
+
+test('dead codes restart onto the worst-served encoder outputs', () => {
+  // 4 codes of width 2; codes 1 and 3 were never used in the window.
+  const usage = new CodeUsage(4);
+  usage.add(Int32Array.from([0, 0, 2, 2, 0]));
+  assert.deepEqual(usage.dead(), [1, 3]);
+  assert.deepEqual(usage.dead(3), [1, 2, 3], 'threshold: code 2 used twice is below 3');
+  // Batch rows with their similarity to their own code: rows 2 and 4 are served worst.
+  const bestSim = Float32Array.from([0.99, 0.95, 0.1, 0.9, 0.3]);
+  const order = restartCandidates(bestSim, 2, new Rng(0));
+  assert.deepEqual(order, [2, 4]);
+  const codebook = Float32Array.from([1, 0, 0, 1, -1, 0, 0, -1]);
+  const rows = Float32Array.from([1, 0, 0.8, 0.6, 0.6, -0.8, 0.7, 0.7, -0.6, 0.8]);
+  const next = restartCodes(codebook, 2, [1, 3], rows, order);
+  assert.deepEqual([...next], [1, 0, 0.6, -0.8, -1, 0, ...[-0.6, 0.8].map((v) => Math.fround(v))].map((v) => Math.fround(v)));
+  assert.deepEqual([...codebook], [1, 0, 0, 1, -1, 0, 0, -1], 'the input is not modified');
+  // More dead codes than candidates: the rest stay.
+  assert.deepEqual([...restartCodes(codebook, 2, [0, 1, 3], rows, [2])].slice(2), [0, 1, -1, 0, 0, -1]);
+  usage.resetWindow();
+  assert.deepEqual(usage.dead(), [0, 1, 2, 3]);
+  // Through the module: restarted codes become the candidates (normalised on lookup).
+  const tok = new ImageTokenizer(TINY, 3);
+  const cand = new Float32Array(8 * 3).map((_, i) => (i % 8 === 0 ? 1 : 0));
+  assert.equal(tok.quantizer.restart([5, 7], cand, [0, 2]), 2);
+  const cb = tok.quantizer.codebook.dataSync();
+  assert.deepEqual([...cb.slice(5 * 8, 6 * 8)], [1, 0, 0, 0, 0, 0, 0, 0]);
+});
+
+test('codebook usage: perplexity and fraction used', () => {
+  const u = codebookUsage([5, 5, 0, 0]);
+  assert.ok(Math.abs(u.perplexity - 2) < 1e-9);
+  assert.equal(u.used, 2);
+  assert.equal(u.usedFraction, 0.5);
+});
+
+test('PSNR and SSIM', () => {
+  const [a] = scenes(1, 32);
+  assert.equal(psnr(a!, a!), Infinity);
+  assert.ok(Math.abs(ssim(a!, a!) - 1) < 1e-9);
+  const b = { ...a!, rgb: a!.rgb.map((v) => (v < 128 ? v + 10 : v - 10)) }; // every byte off by 10: MSE 100
+  assert.ok(Math.abs(psnr(a!, b) - 10 * Math.log10(255 ** 2 / 100)) < 1e-9);
+  assert.ok(ssim(a!, b) < 1 && ssim(a!, b) > 0.5);
+});
+
+test('a short training run lowers the loss, keeps codes alive, checkpoints and resumes', () => {
+  const images = scenes(64, 16, 9).map((s) => s.rgb);
+  const out = join(dir, 'train');
+  const lines: string[] = [];
+  const r = trainImageTokenizer({
+    out, images, config: TINY, steps: 60, batchSize: 8, lr: 3e-3, warmup: 5, restartEvery: 10, checkpointEvery: 30, logEvery: 10,
+    log: (l) => lines.push(l),
+  });
+  const first = r.losses.slice(0, 5).reduce((a, b) => a + b) / 5;
+  const last = r.losses.slice(-5).reduce((a, b) => a + b) / 5;
+  assert.ok(last < 0.7 * first, `loss ${first.toFixed(3)} -> ${last.toFixed(3)}`);
+  assert.ok(lines.some((l) => /images\/s ETA/.test(l)), 'progress lines with speed and ETA');
+  const log = readFileSync(join(out, 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+  assert.ok(log.some((e) => e['restarted']! > 0), 'dead codes were restarted');
+  // The saved model loads and encodes like the trained one.
+  const loaded = ImageTokenizer.load(out);
+  assert.deepEqual(loaded.encode(scenes(3, 16)), r.tokenizer.encode(scenes(3, 16)));
+  // Resume to 70 steps continues from step 60 with the optimizer state.
+  const resumed = trainImageTokenizer({ out, images, config: TINY, steps: 70, batchSize: 8, lr: 3e-3, warmup: 5, resume: true, log: (l) => lines.push(l) });
+  assert.equal(resumed.step, 70);
+  assert.equal(resumed.losses.length, 10);
+  assert.ok(lines.some((l) => /resumed from step 60/.test(l)));
+});
+
+test('resume gives the same weights as an uninterrupted run', () => {
+  const images = scenes(32, 16, 4).map((s) => s.rgb);
+  const base = { images, config: TINY, batchSize: 4, lr: 2e-3, warmup: 2, restartEvery: 5, checkpointEvery: 6, log: () => {} };
+  const straight = trainImageTokenizer({ ...base, out: join(dir, 'straight'), steps: 12 });
+  trainImageTokenizer({ ...base, out: join(dir, 'split'), steps: 12, maxSeconds: 0 }); // stops (and checkpoints) after step 1
+  const split = trainImageTokenizer({ ...base, out: join(dir, 'split'), steps: 12, resume: true });
+  const a = straight.tokenizer.stateDict();
+  const b = split.tokenizer.stateDict();
+  for (const [name, t] of a) {
+    const u = b.get(name)!.data;
+    let diff = 0;
+    t.data.forEach((v, i) => { diff = Math.max(diff, Math.abs(v - u[i]!)); });
+    assert.ok(diff < 1e-4, `${name}: max diff ${diff}`);
+  }
+});
+
+test('save/load round trip and clear errors on corrupt or mismatched files', () => {
+  const tok = new ImageTokenizer(TINY, 5);
+  const path = join(dir, 'saved');
+  tok.save(path);
+  const back = ImageTokenizer.load(path);
+  assert.deepEqual(back.config, TINY);
+  const imgs = scenes(2, 16);
+  assert.deepEqual(back.encode(imgs), tok.encode(imgs));
+  assert.deepEqual(back.decode(tok.encode(imgs)), tok.decode(tok.encode(imgs)));
+
+  assert.throws(() => ImageTokenizer.load(join(dir, 'nothing')), (e: Error) => e instanceof TokenizerError && /config.json is missing/.test(e.message));
+  const weights = readFileSync(join(path, 'model.safetensors'));
+  const cfg = readFileSync(join(path, 'config.json'), 'utf8');
+  writeFileSync(join(path, 'model.safetensors'), weights.subarray(0, weights.length - 100));
+  assert.throws(() => ImageTokenizer.load(path), (e: Error) => e instanceof TokenizerError && /truncated/.test(e.message));
+  writeFileSync(join(path, 'model.safetensors'), weights);
+  writeFileSync(join(path, 'config.json'), cfg.replace('"codebookSize": 32', '"codebookSize": 64'));
+  assert.throws(() => ImageTokenizer.load(path), (e: Error) => e instanceof TokenizerError && /does not match/.test(e.message));
+  writeFileSync(join(path, 'config.json'), '{ not json');
+  assert.throws(() => ImageTokenizer.load(path), (e: Error) => e instanceof TokenizerError && /not valid JSON/.test(e.message));
+  writeFileSync(join(path, 'config.json'), JSON.stringify({ format: 'something-else' }));
+  assert.throws(() => ImageTokenizer.load(path), /format is "something-else"/);
+  // Weights of another config under a config that has no stored copy: shape mismatch is named.
+  const other = new ImageTokenizer({ ...TINY, codeDim: 4 }, 1);
+  const p2 = join(dir, 'other');
+  other.save(p2);
+  const f = readFileSync(join(p2, 'model.safetensors'));
+  const headerLen = Number(f.readBigUInt64LE(0));
+  const header = JSON.parse(f.subarray(8, 8 + headerLen).toString()) as Record<string, unknown>;
+  delete header['__metadata__'];
+  let json = JSON.stringify(header);
+  while ((8 + json.length) % 8) json += ' ';
+  const nb = Buffer.alloc(8);
+  nb.writeBigUInt64LE(BigInt(json.length));
+  writeFileSync(join(path, 'model.safetensors'), Buffer.concat([nb, Buffer.from(json), f.subarray(8 + headerLen)]));
+  writeFileSync(join(path, 'config.json'), cfg);
+  assert.throws(() => ImageTokenizer.load(path), (e: Error) => e instanceof TokenizerError && /tensor 'encoder.convOut.weight' has shape \[4, 16, 1, 1\], the config needs \[8, 16, 1, 1\]/.test(e.message));
+});
+
+test('bad grids, images and configs give clear errors', () => {
+  const tok = new ImageTokenizer(TINY, 6);
+  assert.throws(() => tok.decode([new Int32Array(15)]), /grid 0 has 15 codes, this tokenizer needs 16 \(a 4x4 grid\)/);
+  assert.throws(() => tok.decode([new Int32Array(64)]), /64 codes \(a 8x8 grid\)/);
+  const bad = new Int32Array(16);
+  bad[5] = 32;
+  assert.throws(() => tok.decode([new Int32Array(16), bad]), /grid 1: code 32 at index 5 \(row 1, column 1\) is outside the codebook 0..31/);
+  assert.throws(() => tok.decode([[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 1.5]]), /code 1.5 at index 15/);
+  assert.throws(() => tok.decode([Array(16).fill(-1)]), /code -1 at index 0/);
+  assert.throws(() => tok.encode([{ width: 4, height: 4, rgb: new Uint8Array(40) }]), (e: Error) => e instanceof TokenizerError && /expected 48 RGB bytes/.test(e.message));
+  assert.throws(() => tok.encode([{ width: 0, height: 4, rgb: new Uint8Array(0) }]), /invalid size 0x4/);
+  assert.throws(() => validateVqConfig({ ...TINY, factor: 3 }), /factor must be a power of two/);
+  assert.throws(() => validateVqConfig({ ...TINY, channels: [8, 16] }), /channels needs 3 entries/);
+  assert.throws(() => validateVqConfig({ ...TINY, channels: [8, 16, 18] }), /not divisible by groups 4/);
+  assert.throws(() => vqConfigFromDict({ imageSize: 64 }), /missing factor/);
+});
