@@ -3,7 +3,7 @@
  * Shapes picture. Argument handling only; the work is in src/data.
  */
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseCommand } from './args.js';
 import { CliError } from './errors.js';
 
 export const summary = 'build and inspect datasets';
@@ -18,17 +18,8 @@ const USAGE = `usage:
   emoji sizes: 16, 32, 64, 128; shapes sizes: 32, 64, 128, 256.
   emoji styles: openmoji-color, openmoji-black, twemoji, noto, fluent-flat, fluent-high-contrast.`;
 
-type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
-type Parsed = { values: Record<string, string | boolean | undefined>; positionals: string[] };
-
-function parse(args: string[], options: OptionSpec): Parsed {
-  try {
-    const spec = { ...options, help: { type: 'boolean' as const, short: 'h' } };
-    return parseArgs({ args, options: spec, allowPositionals: true, strict: true }) as Parsed;
-  } catch (err) {
-    throw new CliError(`${(err as Error).message}\n\n${USAGE}`);
-  }
-}
+type OptionSpec = Parameters<typeof parseCommand>[1];
+const parse = (args: string[], options: OptionSpec) => parseCommand(args, options, USAGE);
 
 function integer(name: string, value: unknown, fallback?: number): number {
   if (value === undefined) {

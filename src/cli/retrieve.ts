@@ -4,7 +4,7 @@
  * generation (those will call src/retrieval directly).
  */
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseCommand } from './args.js';
 import { CliError } from './errors.js';
 
 export const summary = 'build and query the retrieval memory bank';
@@ -18,17 +18,8 @@ const USAGE = `usage:
   (hash-baseline); the trained bi-encoder is to come.
   --rules applies the paper's rules (modality first, skip near-copies > 0.9 and near-duplicates).`;
 
-type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
-type Parsed = { values: Record<string, string | boolean | undefined>; positionals: string[] };
-
-function parse(args: string[], options: OptionSpec): Parsed {
-  try {
-    const spec = { ...options, help: { type: 'boolean' as const, short: 'h' } };
-    return parseArgs({ args, options: spec, allowPositionals: true, strict: true }) as Parsed;
-  } catch (err) {
-    throw new CliError(`${(err as Error).message}\n\n${USAGE}`);
-  }
-}
+type OptionSpec = Parameters<typeof parseCommand>[1];
+const parse = (args: string[], options: OptionSpec) => parseCommand(args, options, USAGE);
 
 function positive(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
