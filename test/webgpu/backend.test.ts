@@ -9,7 +9,7 @@ import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as T from '../../src/index.js';
-import { createWebGpuBackend, webGpuBackend, type WebGpuBackend } from '../../src/backends/webgpu/index.js';
+import { createWebGpuBackend, matmulTuning, webGpuBackend, type WebGpuBackend } from '../../src/backends/webgpu/index.js';
 import { wgslSources } from '../../src/backends/webgpu/wgsl.generated.js';
 import { Decoder } from '../../src/model/decoder.js';
 import { assertClose, initTestWebGpu } from '../helpers.js';
@@ -46,6 +46,7 @@ describe('webgpu backend', { skip: skip ?? false }, () => {
       binary: [{ T: 'f32' }, { T: 'i32' }],
       reduce: [{ T: 'f32' }, { T: 'i32' }],
       cast: [{ SRC: 'f32', DST: 'i32' }, { SRC: 'i32', DST: 'f32' }],
+      'matmul-tiled': [{ __BK__: 8 }, { __BK__: 16 }],
       ...Object.fromEntries(['attention', 'attention-backward-query', 'attention-backward-key'].map((k) => [k, [1, 64, 256].map((d) => ({ __D__: d, __KT__: Math.max(1, Math.min(32, Math.floor(1024 / d))) }))])),
     };
     const errors: string[] = [];
@@ -76,6 +77,26 @@ describe('webgpu backend', { skip: skip ?? false }, () => {
       return T.matmul(T.matmul(T.matmul(a, b), w), T.transpose(a, 1, 2));
     });
     assertClose(g, c, 2e-5, 'matmul chain');
+  });
+
+  test('each matmul kernel (64 and 128 tiles, K steps 8 and 16) agrees with the cpu on ragged, transposed, batched operands', async () => {
+    const saved = { ...matmulTuning };
+    const f = (): T.Tensor => {
+      const a = T.randn([2, 259, 45], { seed: 4 });
+      const b = T.randn([45, 131], { seed: 5 });
+      const w = T.randn([2, 200, 131], { seed: 6 }); // read transposed: unit stride along K
+      const y = T.matmul(T.matmul(a, b), T.transpose(w, 1, 2)); // (2, 259, 200)
+      return T.matmul(T.transpose(y, 1, 2), T.randn([259, 17], { seed: 7 })); // a with unit stride along M
+    };
+    try {
+      for (const setting of [{ kernel: 'tile64' }, { kernel: 'tile128', bk: 8 }, { kernel: 'tile128', bk: 16 }] as const) {
+        Object.assign(matmulTuning, setting);
+        const [c, g] = await both(f);
+        assertClose(g, c, 5e-5, `matmul ${JSON.stringify(setting)}`);
+      }
+    } finally {
+      Object.assign(matmulTuning, saved);
+    }
   });
 
   test('reads strided views and one-element tensors; itemAsync', async () => {

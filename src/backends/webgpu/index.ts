@@ -20,6 +20,7 @@ import { CommandQueue } from './queue.js';
 import { Params, Runtime, threads1d } from './runtime.js';
 
 export type { WebGpuOptions } from './device.js';
+export { matmulTuning } from './kernels-basic.js';
 
 /** Kernels that also take i32 data (the rest are float-only, as on the CPU). */
 const intOps = new Set<KernelName>(['copy', 'cast', 'assign', 'full', 'binary', 'reduce']);
