@@ -9,7 +9,7 @@ import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as T from '../../src/index.js';
-import { createWebGpuBackend, matmulTuning, webGpuBackend, type WebGpuBackend } from '../../src/backends/webgpu/index.js';
+import { attentionTuning, createWebGpuBackend, matmulTuning, webGpuBackend, type WebGpuBackend } from '../../src/backends/webgpu/index.js';
 import { wgslSources } from '../../src/backends/webgpu/wgsl.generated.js';
 import { Decoder } from '../../src/model/decoder.js';
 import { assertClose, initTestWebGpu } from '../helpers.js';
@@ -47,6 +47,7 @@ describe('webgpu backend', { skip: skip ?? false }, () => {
       reduce: [{ T: 'f32' }, { T: 'i32' }],
       cast: [{ SRC: 'f32', DST: 'i32' }, { SRC: 'i32', DST: 'f32' }],
       'matmul-tiled': [{ __BK__: 8 }, { __BK__: 16 }],
+      'attention-decode': [1, 64, 256].map((d) => ({ __D__: d, __W__: Math.max(1, Math.min(64, Math.floor(4096 / d))) })),
       ...Object.fromEntries(['attention', 'attention-backward-query', 'attention-backward-key'].map((k) => [k, [1, 64, 256].map((d) => ({ __D__: d, __KT__: Math.max(1, Math.min(32, Math.floor(1024 / d))) }))])),
     };
     const errors: string[] = [];
@@ -79,7 +80,7 @@ describe('webgpu backend', { skip: skip ?? false }, () => {
     assertClose(g, c, 2e-5, 'matmul chain');
   });
 
-  test('each matmul kernel (64 and 128 tiles, K steps 8 and 16) agrees with the cpu on ragged, transposed, batched operands', async () => {
+  test('each matmul kernel (64 and 128 tiles, K steps 8 and 16, split K) agrees with the cpu on ragged, transposed, batched operands', async () => {
     const saved = { ...matmulTuning };
     const f = (): T.Tensor => {
       const a = T.randn([2, 259, 45], { seed: 4 });
@@ -89,13 +90,65 @@ describe('webgpu backend', { skip: skip ?? false }, () => {
       return T.matmul(T.transpose(y, 1, 2), T.randn([259, 17], { seed: 7 })); // a with unit stride along M
     };
     try {
-      for (const setting of [{ kernel: 'tile64' }, { kernel: 'tile128', bk: 8 }, { kernel: 'tile128', bk: 16 }] as const) {
+      // The last setting splits K (every product here has fewer than 1000 tiles): 2-5 parts.
+      for (const setting of [{ kernel: 'tile64' }, { kernel: 'tile128', bk: 8 }, { kernel: 'tile128', bk: 16 }, { kernel: 'auto', bk: 8, minTiles: 1000, splitTarget: 16, minSplitK: 40 }] as const) {
         Object.assign(matmulTuning, setting);
         const [c, g] = await both(f);
         assertClose(g, c, 5e-5, `matmul ${JSON.stringify(setting)}`);
       }
     } finally {
       Object.assign(matmulTuning, saved);
+    }
+  });
+
+  test('attention on the fused kernels and on the matmul path agrees with the cpu, gradients included', async () => {
+    const saved = { ...attentionTuning };
+    // Returns out, dq, dk, dv concatenated; q read through a permuted view, keys longer than queries.
+    const run = async (backend: string, causal: boolean): Promise<Float64Array> => {
+      T.setBackend(backend);
+      try {
+        const q = T.contiguous(T.permute(T.randn([2, 3, 5, 8], { seed: 11 }), [0, 2, 1, 3]));
+        const qv = T.permute(T.randn([2, 3, 5, 8], { seed: 11 }), [0, 2, 1, 3]); // same values, strided
+        const k = T.randn([2, 7, 3, 8], { seed: 12 });
+        const v = T.randn([2, 7, 3, 8], { seed: 13 });
+        const w = T.randn([2, 5, 3, 8], { seed: 14 });
+        for (const t of [qv, k, v]) t.requiresGrad = true;
+        const o = T.attention(qv, k, v, { causal });
+        T.backward(T.sum(T.mul(o, w)));
+        const parts = [o, qv.grad!, k.grad!, v.grad!, q];
+        const data = await Promise.all(parts.map((t) => t.data()));
+        T.dispose([q, qv, k, v, w, o, ...parts]);
+        return Float64Array.from(data.flatMap((d) => [...d]));
+      } finally {
+        T.setBackend('cpu');
+      }
+    };
+    try {
+      for (const causal of [true, false]) {
+        const want = await run('cpu', causal);
+        for (const mode of ['fused', 'matmul'] as const) {
+          for (const chunkElements of mode === 'matmul' ? [32 * 2 ** 20, 3 * 5 * 7] : [32 * 2 ** 20]) {
+            Object.assign(attentionTuning, { mode, chunkElements }); // 3 * 5 * 7: one batch row per chunk
+            assertClose(await run('webgpu', causal), want, 2e-5, `attention ${mode} causal=${causal} chunk=${chunkElements}`);
+          }
+        }
+      }
+    } finally {
+      Object.assign(attentionTuning, saved);
+    }
+  });
+
+  test('decode-shaped attention (1 to 4 queries over a longer cache) agrees with the cpu', async () => {
+    for (const tq of [1, 3]) {
+      for (const causal of [true, false]) {
+        const [c, g] = await both(() => {
+          const q = T.randn([2, tq, 3, 16], { seed: 21 });
+          const k = T.randn([2, 100, 3, 16], { seed: 22 });
+          const v = T.randn([2, 100, 3, 16], { seed: 23 });
+          return T.attention(q, k, v, { causal });
+        });
+        assertClose(g, c, 2e-5, `decode attention tq=${tq} causal=${causal}`);
+      }
     }
   });
 

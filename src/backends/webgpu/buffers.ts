@@ -3,7 +3,11 @@
  * Device buffers and their pool. A `GpuBuf` is the backend's opaque buffer handle: one storage
  * buffer of at least `bytes` bytes. Released buffers are kept by size class (a quarter-octave
  * above 4 KiB, so a training step reuses last step's buffers and a growing KV cache still finds
- * one); past the pool's byte cap they are destroyed, after the batch that may still use them.
+ * one). The pool keeps released buffers while what it holds plus what is in use stays within the
+ * larger of its byte cap and the high-water mark of bytes in use, so a loop whose working set is
+ * larger than the cap (a training step's activations) reuses its buffers instead of creating and
+ * destroying them every step; past that they are destroyed, after the batch that may still use
+ * them. `trim()` gives everything pooled back.
  * Pooled buffers hold stale data: kernels write every element of their outputs.
  */
 
@@ -30,6 +34,8 @@ export class GpuBufferPool {
   /** Bytes in buffers handed out and not yet released. */
   inUse = 0;
   live = 0;
+  /** The most bytes ever in use at once (the working set the pool may keep for reuse). */
+  peakInUse = 0;
 
   constructor(
     private readonly device: GPUDevice,
@@ -46,6 +52,7 @@ export class GpuBufferPool {
     }
     this.inUse += size;
     this.live++;
+    this.peakInUse = Math.max(this.peakInUse, this.inUse);
     const list = this.free.get(size);
     const reused = list?.pop();
     if (reused) {
@@ -61,6 +68,7 @@ export class GpuBufferPool {
     const size = sizeClass(data.byteLength);
     this.inUse += size;
     this.live++;
+    this.peakInUse = Math.max(this.peakInUse, this.inUse);
     const usage = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
     const buffer = this.device.createBuffer({ size, usage, mappedAtCreation: true });
     new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
@@ -71,7 +79,7 @@ export class GpuBufferPool {
   release(b: GpuBuf): void {
     this.inUse -= b.bytes;
     this.live--;
-    if (this.pooled + b.bytes > this.maxPooledBytes) {
+    if (this.pooled + this.inUse + b.bytes > Math.max(this.maxPooledBytes, this.peakInUse)) {
       this.retire(b.buffer);
       return;
     }
@@ -90,5 +98,6 @@ export class GpuBufferPool {
     for (const list of this.free.values()) for (const b of list) this.retire(b);
     this.free.clear();
     this.pooled = 0;
+    this.peakInUse = this.inUse;
   }
 }

@@ -20,7 +20,8 @@ import { CommandQueue } from './queue.js';
 import { Params, Runtime, threads1d } from './runtime.js';
 
 export type { WebGpuOptions } from './device.js';
-export { matmulTuning } from './kernels-basic.js';
+export { matmulTuning } from './matmul.js';
+export { attentionTuning } from './kernels-attention.js';
 
 /** Kernels that also take i32 data (the rest are float-only, as on the CPU). */
 const intOps = new Set<KernelName>(['copy', 'cast', 'assign', 'full', 'binary', 'reduce']);
@@ -71,7 +72,8 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
   const pool = new GpuBufferPool(device, options.poolBytes ?? 512 * 2 ** 20, (b) => queue.retire(b));
   const pipelines = new PipelineCache(device);
   const rt = new Runtime(queue, pool, pipelines);
-  const kernels = { ...basicKernels(rt), ...nnKernels(rt), ...attentionKernels(rt) };
+  const basic = basicKernels(rt);
+  const kernels = { ...basic, ...nnKernels(rt), ...attentionKernels(rt, basic.assign.bind(basic)) };
 
   const read = async (x: View): Promise<TypedArray> => {
     const n = sizeOf(x.shape);

@@ -6,6 +6,7 @@
 import type { BinaryOp, Kernels, UnaryOp } from '../../tensor/backend.js';
 import { contiguousStrides, sizeOf } from '../../tensor/shape.js';
 import type { GpuBuf } from './buffers.js';
+import { runMatmul } from './matmul.js';
 import { checkRank, collapse, groups2d, Params, threads1d, type Runtime } from './runtime.js';
 
 const unaryCodes: Record<UnaryOp, number> = { neg: 0, exp: 1, log: 2, sqrt: 3, tanh: 4, sigmoid: 5, relu: 6, gelu: 7, abs: 8 };
@@ -13,13 +14,6 @@ const binaryCodes: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, 
 const NEG_INF_F32_BITS = 0xff800000;
 const MIN_I32_BITS = 0x80000000;
 
-/**
- * Matmul kernel choice. 'auto': the 128x128-tile kernel (matmul-tiled.wgsl, 8x8 outputs a thread)
- * when the output has at least `minTiles` of its tiles, else the 64x64 one (matmul.wgsl), which
- * wastes less on small or thin products (decode steps). `bk` is the big kernel's K step.
- * Benchmarks change these to compare; the defaults are the measured best (BENCHMARKS.md).
- */
-export const matmulTuning: { kernel: 'auto' | 'tile64' | 'tile128'; bk: 8 | 16; minTiles: number } = { kernel: 'auto', bk: 8, minTiles: 64 };
 
 export function basicKernels(rt: Runtime): Pick<Kernels, 'copy' | 'cast' | 'assign' | 'full' | 'unary' | 'binary' | 'reduce' | 'matmul'> {
   return {
@@ -111,18 +105,8 @@ export function basicKernels(rt: Runtime): Pick<Kernels, 'copy' | 'cast' | 'assi
         rt.pool.release(out);
         return rt.fill('f32', batch * m * n, 0);
       }
-      if (batch > 65535) throw new Error(`webgpu matmul: batch ${batch} exceeds 65535`);
-      const p = new Params().u(0, m).u(1, n).u(2, k)
-        .u(3, a.offset).u(4, ba === 1 ? 0 : a.strides[0]!).u(5, a.strides[1]!).u(6, a.strides[2]!)
-        .u(7, b.offset).u(8, bb === 1 ? 0 : b.strides[0]!).u(9, b.strides[1]!).u(10, b.strides[2]!);
-      const tiles128 = Math.ceil(m / 128) * Math.ceil(n / 128) * batch;
-      const big = matmulTuning.kernel === 'tile128' || (matmulTuning.kernel === 'auto' && m >= 128 && n >= 128 && tiles128 >= matmulTuning.minTiles);
-      if (big) {
-        p.u(11, a.strides[2] === 1 ? 1 : 0).u(12, b.strides[2] === 1 ? 1 : 0);
-        rt.run('matmul-tiled', { __BK__: matmulTuning.bk }, [a, b, out], p, [Math.ceil(n / 128), Math.ceil(m / 128), batch]);
-      } else {
-        rt.run('matmul', {}, [a, b, out], p, [Math.ceil(n / 64), Math.ceil(m / 64), batch]);
-      }
+      runMatmul(rt, { buf: a, offset: a.offset, batch: ba === 1 ? 0 : a.strides[0]!, row: a.strides[1]!, col: a.strides[2]! },
+        { buf: b, offset: b.offset, batch: bb === 1 ? 0 : b.strides[0]!, row: b.strides[1]!, col: b.strides[2]! }, out, { m, n, k, batches: batch });
       return out;
     },
   };

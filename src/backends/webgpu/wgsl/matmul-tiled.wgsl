@@ -6,8 +6,14 @@
 // in steps of BK (__BK__) staged through shared memory, k-major: sa[k][0..127] as 32 vec4s.
 // Global loads follow the operand's unit stride (flags in params 11, 12) so they coalesce whether
 // a weight is read as stored or transposed.
+// Split K: when the output has too few tiles to fill the GPU (weight gradients: M, N = C..4C, K =
+// tokens), grid z runs splits x batch, split s sums k in [s*KC, (s+1)*KC) into its own slice
+// out[(s * batches + batch)] and matmul-split-sum adds the slices.
 // Params: 0 M, 1 N, 2 K, 3 a offset, 4..6 a strides (batch, row, col; batch 0 when shared),
-// 7 b offset, 8..10 b strides, 11 a is k-contiguous, 12 b is n-contiguous.
+// 7 b offset, 8..10 b strides, 11 a is k-contiguous, 12 b is n-contiguous, 13 KC (K per split,
+// a multiple of BK), 14 batches, 15..17 two-level batch (below).
+// Two-level batch: batch z is (z / 15, z % 15); operand offsets add outer * (16 | 17) + inner *
+// (4 | 8), so (B, T, H, D) attention views batch over (b, h) without copies.
 
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
@@ -26,9 +32,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let m = pu(0u);
   let n = pu(1u);
   let k = pu(2u);
-  let batch = wid.z;
-  let aBase = pu(3u) + batch * pu(4u);
-  let bBase = pu(7u) + batch * pu(8u);
+  let batches = pu(14u);
+  let batch = wid.z % batches;
+  let split = wid.z / batches;
+  let kBegin = split * pu(13u);
+  let kEnd = min(k, kBegin + pu(13u));
+  let outer = batch / pu(15u);
+  let inner = batch % pu(15u);
+  let aBase = pu(3u) + outer * pu(16u) + inner * pu(4u);
+  let bBase = pu(7u) + outer * pu(17u) + inner * pu(8u);
   let aRow = pu(5u);
   let aCol = pu(6u);
   let bRow = pu(9u);
@@ -40,7 +52,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let tx = lid % 16u;
   let ty = lid / 16u;
   var acc: array<vec4<f32>, 16>; // acc[r * 2 + h]: row r of the thread's 8 (0..3 then 64+0..3), column quad h
-  for (var k0 = 0u; k0 < k; k0 += BK) {
+  for (var k0 = kBegin; k0 < kEnd; k0 += BK) {
     for (var e = 0u; e < LOADS; e++) {
       let idx = e * 256u + lid;
       // A tile element (ar, ak): consecutive threads take consecutive addresses of a.
@@ -52,7 +64,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
       let gr = row0 + ar;
       let gk = k0 + ak;
-      let av = select(0.0, a[aBase + gr * aRow + gk * aCol], gr < m && gk < k);
+      let av = select(0.0, a[aBase + gr * aRow + gk * aCol], gr < m && gk < kEnd);
       sa[ak * 32u + ar / 4u][ar % 4u] = av;
       var bk = idx / BN;
       var bc = idx % BN;
@@ -62,7 +74,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
       let gk2 = k0 + bk;
       let gc = col0 + bc;
-      let bv = select(0.0, b[bBase + gk2 * bRow + gc * bCol], gk2 < k && gc < n);
+      let bv = select(0.0, b[bBase + gk2 * bRow + gc * bCol], gk2 < kEnd && gc < n);
       sb[bk * 32u + bc / 4u][bc % 4u] = bv;
     }
     workgroupBarrier();
@@ -90,7 +102,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     workgroupBarrier();
   }
-  let oBase = batch * m * n;
+  let oBase = wid.z * m * n;
   for (var r = 0u; r < 8u; r++) {
     let gr = row0 + select(64u + ty * 4u + r - 4u, ty * 4u + r, r < 4u);
     if (gr >= m) { continue; }

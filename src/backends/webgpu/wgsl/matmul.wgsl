@@ -2,7 +2,8 @@
 // views are read in place). Tiled: a 64x64 output tile per 256-thread workgroup, 4x4 outputs per
 // thread, K in steps of 16 staged through shared memory. Batch on grid z.
 // Params: 0 M, 1 N, 2 K, 3 a offset, 4..6 a strides (batch, row, col; batch 0 when shared),
-// 7 b offset, 8..10 b strides.
+// 7 b offset, 8..10 b strides, 15..17 two-level batch: batch z is (z / 15, z % 15), operand
+// offsets add outer * (16 | 17) + inner * (4 | 8) (see matmul-tiled).
 
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
@@ -21,8 +22,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let n = pu(1u);
   let k = pu(2u);
   let batch = wid.z;
-  let aBase = pu(3u) + batch * pu(4u);
-  let bBase = pu(7u) + batch * pu(8u);
+  let outer = batch / pu(15u);
+  let inner = batch % pu(15u);
+  let aBase = pu(3u) + outer * pu(16u) + inner * pu(4u);
+  let bBase = pu(7u) + outer * pu(17u) + inner * pu(8u);
   let row0 = wid.y * TM;
   let col0 = wid.x * TN;
   let tr = (lid / 16u) * 4u; // this thread's 4 rows and 4 columns inside the tile
