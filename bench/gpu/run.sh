@@ -34,6 +34,8 @@ one train --bk 8
 one train --bk 16
 one decode --batch 1
 one decode --batch 16
+one decode --batch 1 --first-batch 256
+one decode --batch 16 --first-batch 256
 py=python3
 for c in python3 /usr/bin/python3; do "$c" -c "import torch" 2>/dev/null && { py=$c; break; }; done
 t0=$SECONDS

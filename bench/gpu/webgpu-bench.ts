@@ -15,7 +15,7 @@
  * GPU has finished (`sync()`, or the read-back a decode step needs anyway).
  */
 import * as T from '../../src/index.js';
-import { initWebGpu, matmulTuning, type WebGpuBackend } from '../../src/backends/webgpu/index.js';
+import { initWebGpu, matmulTuning, queueTuning, type WebGpuBackend } from '../../src/backends/webgpu/index.js';
 import { Decoder, KvCache } from '../../src/model/decoder.js';
 import { assignData } from '../../src/nn/module.js';
 
@@ -151,6 +151,7 @@ async function opsBench(quick: boolean): Promise<Record<string, unknown>> {
   const cases: Record<string, () => void> = {
     'fc1 x W^T (rows x C -> 4C)': () => { T.matmul(x, T.transpose(w)); },
     'fc1 forward+backward': () => { T.backward(T.sum(T.matmul(x, T.transpose(w)))); },
+    'fc1 weight gradient dY^T x (4C x rows x C, split K)': () => { T.matmul(T.transpose(T.matmul(x, T.transpose(w))), x); },
     'logits x E^T (rows x C -> V)': () => { T.matmul(x, T.transpose(e)); },
     'attention forward': () => { T.attention(q, k, v, { causal: true }); },
     'attention forward+backward': () => { T.backward(T.sum(T.attention(q, k, v, { causal: true }))); },
@@ -190,7 +191,9 @@ async function decodeBench(quick: boolean, batch: number, runs: number): Promise
     for (let j = 1; j < v; j++) if (logits[r * v + j]! > logits[r * v + best]!) best = j;
     return best;
   });
+  let hostMs = 0; // time spent recording the steps on the host (JavaScript, bind groups, submits)
   const once = async (): Promise<{ seconds: number; tokens: Int32Array }> => {
+    hostMs = 0;
     cache.reset();
     const out = new Int32Array(batch * d.newTokens);
     const t0 = performance.now();
@@ -200,7 +203,9 @@ async function decodeBench(quick: boolean, batch: number, runs: number): Promise
       logits.dispose();
       next.forEach((id, r) => (out[r * d.newTokens + s] = id));
       if (s === d.newTokens - 1) break;
+      const h0 = performance.now();
       logits = T.tidy(() => model.forwardCached(T.tensor(next, [batch, 1], { dtype: 'i32' }), cache)).keep();
+      hostMs += performance.now() - h0;
     }
     return { seconds: (performance.now() - t0) / 1000, tokens: out };
   };
@@ -228,7 +233,7 @@ async function decodeBench(quick: boolean, batch: number, runs: number): Promise
   const sec = median(times);
   return {
     batch, prompt: d.prompt, newTokens: d.newTokens, seconds: sec, tokensPerSecond: (batch * d.newTokens) / sec,
-    perSequenceTokensPerSecond: d.newTokens / sec, runs,
+    perSequenceTokensPerSecond: d.newTokens / sec, runs, hostMsPerStep: hostMs / (d.newTokens - 1),
     matchesCpu: cpuTokens.every((t, i) => t === tokens[i]), firstTokens: [...tokens.slice(0, check)], cpuTokens,
   };
 }
@@ -246,7 +251,8 @@ try {
     if (kernel !== 'auto' && kernel !== 'tile64' && kernel !== 'tile128') throw new Error(`--kernel: auto, tile64 or tile128, not ${kernel}`);
     matmulTuning.kernel = kernel;
     matmulTuning.bk = arg('--bk', String(matmulTuning.bk)) === '16' ? 16 : 8;
-    const base = { adapter: gpu.context.adapterName, kernel: matmulTuning.kernel, bk: matmulTuning.bk };
+    queueTuning.firstBatch = Number(arg('--first-batch', String(queueTuning.firstBatch)));
+    const base = { adapter: gpu.context.adapterName, kernel: matmulTuning.kernel, bk: matmulTuning.bk, firstBatch: queueTuning.firstBatch };
     if (what === 'matmul') result = { ...base, ...(await matmulBench(Number(arg('--n', '1024')), Number(arg('--seconds', '1.5')))) };
     else if (what === 'train') result = { ...base, ...(await trainBench(quick, Number(arg('--steps', quick ? '2' : '8')))) };
     else if (what === 'ops') result = { ...base, ...(await opsBench(quick)) };

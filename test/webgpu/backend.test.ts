@@ -138,6 +138,18 @@ describe('webgpu backend', { skip: skip ?? false }, () => {
     }
   });
 
+  test('skinny matmuls (1 to 16 rows, decoding) agree with the cpu, weights read transposed or not', async () => {
+    for (const m of [1, 5, 16]) {
+      const [c, g] = await both(() => {
+        const x = T.randn([3, m, 70], { seed: 31 });
+        const w = T.randn([45, 70], { seed: 32 });
+        const y = T.matmul(x, T.transpose(w)); // (3, m, 45)
+        return T.matmul(y, T.randn([3, 45, 33], { seed: 33 }));
+      });
+      assertClose(g, c, 2e-5, `skinny matmul m=${m}`);
+    }
+  });
+
   test('decode-shaped attention (1 to 4 queries over a longer cache) agrees with the cpu', async () => {
     for (const tq of [1, 3]) {
       for (const causal of [true, false]) {
@@ -178,7 +190,8 @@ describe('webgpu backend', { skip: skip ?? false }, () => {
       assertClose(await y.data(), new Float32Array(64).fill(1), 1e-6, 'fixed point');
       const d = gpu.queue.dispatches - before.d;
       const s = gpu.queue.submits - before.s;
-      assert.ok(d >= 400 && s <= Math.ceil(d / 256) + 1, `${d} dispatches in ${s} submits`);
+      // After a read the batches grow 16, 32, 64, 128, then 256 dispatches.
+      assert.ok(d >= 400 && s <= Math.ceil(d / 256) + 5, `${d} dispatches in ${s} submits`);
       y.dispose();
     } finally {
       T.setBackend('cpu');

@@ -22,6 +22,7 @@ import { Params, Runtime, threads1d } from './runtime.js';
 export type { WebGpuOptions } from './device.js';
 export { matmulTuning } from './matmul.js';
 export { attentionTuning } from './kernels-attention.js';
+export { queueTuning } from './queue.js';
 
 /** Kernels that also take i32 data (the rest are float-only, as on the CPU). */
 const intOps = new Set<KernelName>(['copy', 'cast', 'assign', 'full', 'binary', 'reduce']);

@@ -13,12 +13,13 @@ import type { View } from '../../tensor/backend.js';
  * Matmul kernel choice. 'auto': the 128x128-tile kernel (matmul-tiled.wgsl, 8x8 outputs a thread)
  * when the output has at least `minTiles` of its tiles, or fewer but K is long enough to split
  * into parts of at least `minSplitK` (then about `splitTarget` workgroups run: two per SM of an
- * H100); else the 64x64 one (matmul.wgsl), which wastes less on small or thin products (decode
- * steps). `bk` is the big kernel's K step. Benchmarks change these to compare; the defaults are
+ * H100); products of at most `skinnyRows` (<= 16) rows, as in decoding, on matmul-skinny.wgsl
+ * (K split over 32 lanes a column); else the 64x64 one (matmul.wgsl), which wastes less on small
+ * or thin products. `bk` is the big kernel's K step. Benchmarks change these to compare; the defaults are
  * the measured best (BENCHMARKS.md).
  */
-export const matmulTuning: { kernel: 'auto' | 'tile64' | 'tile128'; bk: 8 | 16; minTiles: number; splitTarget: number; minSplitK: number } =
-  { kernel: 'auto', bk: 8, minTiles: 128, splitTarget: 264, minSplitK: 512 };
+export const matmulTuning: { kernel: 'auto' | 'tile64' | 'tile128' | 'skinny'; bk: 8 | 16; minTiles: number; splitTarget: number; minSplitK: number; skinnyRows: number } =
+  { kernel: 'auto', bk: 8, minTiles: 128, splitTarget: 264, minSplitK: 512, skinnyRows: 16 };
 
 /** One matmul operand: a buffer (or view's buffer) with an offset and strides. */
 export interface Operand {
@@ -58,6 +59,10 @@ export function runMatmul(rt: Runtime, a: Operand, b: Operand, out: GpuBuf, s: M
   const splits = t.kernel === 'tile64' || !fits || tiles128 >= t.minTiles ? 1
     : Math.max(1, Math.min(Math.ceil(t.splitTarget / tiles128), Math.floor(k / t.minSplitK)));
   const big = t.kernel === 'tile128' || (t.kernel === 'auto' && fits && (tiles128 >= t.minTiles || splits > 1));
+  if (t.kernel === 'skinny' ? m <= 16 : t.kernel === 'auto' && m <= Math.min(16, t.skinnyRows)) {
+    rt.run('matmul-skinny', {}, [a.buf, b.buf, out], p, [Math.ceil(n / 8), 1, batches]);
+    return;
+  }
   if (!big) {
     rt.run('matmul', {}, [a.buf, b.buf, out], p, [Math.ceil(n / 64), Math.ceil(m / 64), batches]);
     return;

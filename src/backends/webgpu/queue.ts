@@ -6,6 +6,11 @@
  * batch's parameters intact). Also the asynchronous read-back, and device errors: a lost device
  * or an error Dawn reports (out of memory, validation) is raised, with a clear message, by the
  * next kernel call or read.
+ *
+ * Bind groups are cached by (pipeline, parameter slot, buffers): creating one costs more host
+ * time than recording the dispatch (~18 us against ~2 us in Dawn), and a decoding or training loop
+ * binds the same pooled buffers at the same slots step after step. A buffer is never reused once
+ * destroyed, so stale entries cannot match; the cache is dropped when it grows past its cap.
  */
 import { BufferUsage, MapModeRead } from './buffers.js';
 
@@ -13,6 +18,10 @@ export const PARAM_WORDS = 64;
 const SLOT_BYTES = 256;
 /** Dispatches per submit: enough to amortise a submit, few enough to start the GPU early. */
 const MAX_SLOTS = 256;
+const MAX_CACHED_BIND_GROUPS = 8192;
+
+/** The first batch's size after a read or sync (see CommandQueue.limit); benchmarks vary it. */
+export const queueTuning = { firstBatch: 16 };
 
 export interface Pipeline {
   readonly pipeline: GPUComputePipeline;
@@ -23,10 +32,20 @@ export class CommandQueue {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private slots = 0;
+  /**
+   * Dispatches in the batch being recorded before it is submitted: `firstBatch` after a read or sync, then
+   * doubling up to MAX_SLOTS, so that after waiting on the GPU (a decoding step reads its logits)
+   * the GPU starts on the first kernels while the host records the rest.
+   */
+  private limit = queueTuning.firstBatch;
   private readonly paramWords = new Uint32Array((MAX_SLOTS * SLOT_BYTES) / 4);
   private readonly paramBuffer: GPUBuffer;
   private retired: GPUBuffer[] = [];
   private fault: Error | null = null;
+  private bindGroups = new Map<string, GPUBindGroup>();
+  private bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 0;
+  private pipelineIds = new WeakMap<Pipeline, number>();
   private lostInfo: string | null = null;
   /** Dispatches and submits so far (for tests and the benchmark). */
   dispatches = 0;
@@ -62,16 +81,36 @@ export class CommandQueue {
 
   dispatch(p: Pipeline, params: Uint32Array, buffers: readonly GPUBuffer[], grid: readonly [number, number, number]): void {
     if (grid[0] === 0 || grid[1] === 0 || grid[2] === 0) return;
-    if (this.slots === MAX_SLOTS) this.flush();
+    if (this.slots >= this.limit) this.flush();
     const slot = this.slots++;
     this.paramWords.set(params, slot * PARAM_WORDS);
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.paramBuffer, offset: slot * SLOT_BYTES, size: SLOT_BYTES } }];
-    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
     const pass = this.computePass();
     pass.setPipeline(p.pipeline);
-    pass.setBindGroup(0, this.device.createBindGroup({ layout: p.layout, entries }));
+    pass.setBindGroup(0, this.bindGroup(p, slot, buffers));
     pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
     this.dispatches++;
+  }
+
+  private idOf(b: GPUBuffer): number {
+    let id = this.bufferIds.get(b);
+    if (id === undefined) this.bufferIds.set(b, (id = this.nextBufferId++));
+    return id;
+  }
+
+  private bindGroup(p: Pipeline, slot: number, buffers: readonly GPUBuffer[]): GPUBindGroup {
+    let pid = this.pipelineIds.get(p);
+    if (pid === undefined) this.pipelineIds.set(p, (pid = this.nextBufferId++));
+    let key = `${pid}:${slot}`;
+    for (const b of buffers) key += `,${this.idOf(b)}`;
+    let group = this.bindGroups.get(key);
+    if (!group) {
+      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.paramBuffer, offset: slot * SLOT_BYTES, size: SLOT_BYTES } }];
+      buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+      group = this.device.createBindGroup({ layout: p.layout, entries });
+      if (this.bindGroups.size >= MAX_CACHED_BIND_GROUPS) this.bindGroups.clear();
+      this.bindGroups.set(key, group);
+    }
+    return group;
   }
 
   /** Records a buffer-to-buffer copy after the dispatches recorded so far. */
@@ -92,6 +131,7 @@ export class CommandQueue {
       this.encoder = null;
       this.slots = 0;
       this.submits++;
+      this.limit = Math.min(MAX_SLOTS, this.limit * 2);
     }
     for (const b of this.retired) b.destroy();
     this.retired = [];
@@ -116,6 +156,7 @@ export class CommandQueue {
       this.check();
       throw new Error(`webgpu: read-back failed: ${(e as Error).message}`);
     }
+    this.limit = queueTuning.firstBatch;
     const out = staging.getMappedRange().slice(0, bytes);
     staging.unmap();
     staging.destroy();
@@ -127,6 +168,7 @@ export class CommandQueue {
   async sync(): Promise<void> {
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
+    this.limit = queueTuning.firstBatch;
     this.check();
   }
 }
