@@ -73,6 +73,14 @@ p();
 p(`Ours / best PyTorch f32: **${ratio(bestOurs, bestPeer)}** (target >= 0.5x).`);
 p();
 
+for (const t of trains.filter((t) => Array.isArray(t.profile)).slice(0, 1)) {
+  p(`GPU time per kernel in one step (timestamps; K step ${t.bk}): ${num(t.gpuMsPerStep, 1)} ms of GPU work in a ${num(t.msPerStep, 1)} ms step`);
+  p();
+  p('| kernel | ms | dispatches |');
+  p('|---|---|---|');
+  for (const r of t.profile.slice(0, 14)) p(`| ${r.kernel} | ${r.ms} | ${r.dispatches} |`);
+  p();
+}
 const ops = ours.find((r) => r.what === 'ops' && !r.error);
 if (ops) {
   p('Where a step goes (ms, WebGPU, one op at the training shapes):');
@@ -93,6 +101,9 @@ for (const b of [1, 16]) {
     const v = d.error ? `failed: ${d.error}` : num(d.tokensPerSecond, 0);
     p(`| ${b} | ${d.firstBatch ?? '-'} | ${v} | ${num(d.hostMsPerStep, 2)} | ${d.matchesCpu ?? '-'} | ${num(hf, 0)} | ${ratio(d.tokensPerSecond, hf)} | ${num(loop, 0)} | ${ratio(d.tokensPerSecond, loop)} |`);
   }
+}
+for (const d of ours.filter((r) => r.what === 'decode' && Array.isArray(r.profilePerToken)).slice(0, 2)) {
+  p(`\nBatch ${d.batch}: ${d.gpuMsPerToken} ms of GPU work per token (${num(1000 / d.perSequenceTokensPerSecond, 2)} ms per token in all): ${d.profilePerToken.slice(0, 8).map((r) => `${r.kernel} ${r.ms} ms (${r.dispatches})`).join(', ')}`);
 }
 if (peer.decode?.error) p(`\nHF generate: ${peer.decode.error}`);
 p();

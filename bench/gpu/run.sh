@@ -1,6 +1,7 @@
 #!/bin/bash
 # The GPU benchmark, in one command, from the project root of a machine with a GPU:
-#   bench/gpu/run.sh [--quick]
+#   bench/gpu/run.sh [--quick | --subset]     (--subset: training step, op profile and decoding
+#                                             only, no matmul sweep and no PyTorch peer)
 # Needs `node` on PATH, the built dist/ and the `webgpu` package (on an offline GPU machine the
 # bundle's run-offline-bundle.sh provides node and webgpu); python3 with torch (and transformers)
 # for the peer. Every measurement runs in its own process with a time limit, so one failure costs
@@ -8,6 +9,8 @@
 # report.md (the table, also printed), *.log (stderr).
 set -u
 quick=${1:-}
+subset=
+[ "$quick" = --subset ] && { subset=1; quick=; }
 out=${OUT:-bench/gpu/out}
 mkdir -p "$out"
 res=$out/results.jsonl
@@ -24,6 +27,7 @@ one() {
   echo "$* : $((SECONDS - t0)) s (status $rc)" >&2
 }
 one info
+[ -n "$subset" ] && sizes=
 for n in $sizes; do
   one matmul --n "$n" --kernel tile64
   one matmul --n "$n" --kernel tile128 --bk 8
@@ -31,15 +35,15 @@ for n in $sizes; do
 done
 one ops --bk 8
 one train --bk 8
-one train --bk 16
+[ -z "$subset" ] && one train --bk 16
 one decode --batch 1
 one decode --batch 16
-one decode --batch 1 --first-batch 256
-one decode --batch 16 --first-batch 256
+[ -z "$subset" ] && one decode --batch 1 --first-batch 256
+[ -z "$subset" ] && one decode --batch 16 --first-batch 256
 py=python3
 for c in python3 /usr/bin/python3; do "$c" -c "import torch" 2>/dev/null && { py=$c; break; }; done
 t0=$SECONDS
-timeout 300 "$py" bench/gpu/torch_peer.py ${quick:+--quick} > "$out/torch.json" 2> "$out/torch.log" || echo "torch peer: status $?" >&2
+[ -n "$subset" ] && echo '{"error": "not run (--subset)"}' > "$out/torch.json" || timeout 300 "$py" bench/gpu/torch_peer.py ${quick:+--quick} > "$out/torch.json" 2> "$out/torch.log" || echo "torch peer: status $?" >&2
 echo "torch peer: $((SECONDS - t0)) s" >&2
 node bench/gpu/report.mjs "$res" "$out/torch.json" "$out/nvidia-smi.txt" > "$out/report.md"
 cat "$out/report.md"

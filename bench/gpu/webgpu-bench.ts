@@ -24,6 +24,11 @@ export const quickTrainConfig = { vocabSize: 256, dim: 64, heads: 2, layers: 2, 
 export const decodeConfig = { prompt: 64, newTokens: 256 };
 export const quickDecodeConfig = { prompt: 8, newTokens: 8 };
 
+/** A kernel profile as rows sorted by GPU time, per `per` repetitions. */
+function profileRows(prof: Map<string, { ms: number; count: number }>, per: number): { kernel: string; ms: number; dispatches: number }[] {
+  return [...prof].map(([kernel, v]) => ({ kernel, ms: Number((v.ms / per).toFixed(3)), dispatches: Math.round(v.count / per) })).sort((a, b) => b.ms - a.ms);
+}
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -123,10 +128,18 @@ async function trainBench(quick: boolean, steps: number): Promise<Record<string,
     losses.push(await last!.itemAsync());
   }
   const sec = median(times);
+  // One more step with a GPU timestamp per kernel (where the step's GPU time goes).
+  let profile: ReturnType<typeof profileRows> | string = 'timestamp-query not available';
+  if (gpu.context.features.has('timestamp-query')) {
+    gpu.queue.startProfile();
+    step();
+    profile = profileRows(await gpu.queue.stopProfile(), 1);
+  }
   T.dispose([ids, targets, last!, ...model.parameters()]);
   return {
     config: c, steps, tokensPerSecond: (c.batch * c.seq) / sec, msPerStep: sec * 1000, firstLoss: losses[0], lastLoss: losses.at(-1),
     totalSeconds: (performance.now() - t00) / 1000, dispatchesPerStep: Math.round(gpu.queue.dispatches / (steps + 2)),
+    gpuMsPerStep: typeof profile === 'string' ? null : Number(profile.reduce((a, r) => a + r.ms, 0).toFixed(2)), profile,
   };
 }
 
@@ -213,6 +226,13 @@ async function decodeBench(quick: boolean, batch: number, runs: number): Promise
   const times: number[] = [];
   let tokens: Int32Array = new Int32Array(0);
   for (let i = 0; i < runs; i++) { const r = await once(); times.push(r.seconds); tokens = r.tokens; }
+  const gpu = T.getBackend('webgpu') as WebGpuBackend;
+  let profile: ReturnType<typeof profileRows> | string = 'timestamp-query not available';
+  if (gpu.context.features.has('timestamp-query')) {
+    gpu.queue.startProfile();
+    await once();
+    profile = profileRows(await gpu.queue.stopProfile(), d.newTokens);
+  }
   // The same greedy continuation on the cpu for the first sequence's first tokens: a check, not a timing.
   const check = Math.min(8, d.newTokens);
   T.setBackend('cpu');
@@ -235,6 +255,7 @@ async function decodeBench(quick: boolean, batch: number, runs: number): Promise
     batch, prompt: d.prompt, newTokens: d.newTokens, seconds: sec, tokensPerSecond: (batch * d.newTokens) / sec,
     perSequenceTokensPerSecond: d.newTokens / sec, runs, hostMsPerStep: hostMs / (d.newTokens - 1),
     matchesCpu: cpuTokens.every((t, i) => t === tokens[i]), firstTokens: [...tokens.slice(0, check)], cpuTokens,
+    gpuMsPerToken: typeof profile === 'string' ? null : Number(profile.reduce((a, r) => a + r.ms, 0).toFixed(3)), profilePerToken: profile,
   };
 }
 

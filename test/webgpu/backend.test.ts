@@ -45,6 +45,7 @@ describe('webgpu backend', { skip: skip ?? false }, () => {
     const subs: Record<string, Record<string, string | number>[]> = {
       binary: [{ T: 'f32' }, { T: 'i32' }],
       reduce: [{ T: 'f32' }, { T: 'i32' }],
+      'reduce-thread': [{ T: 'f32' }, { T: 'i32' }],
       cast: [{ SRC: 'f32', DST: 'i32' }, { SRC: 'i32', DST: 'f32' }],
       'matmul-tiled': [{ __BK__: 8 }, { __BK__: 16 }],
       'attention-decode': [1, 64, 256].map((d) => ({ __D__: d, __W__: Math.max(1, Math.min(64, Math.floor(4096 / d))) })),
@@ -148,6 +149,16 @@ describe('webgpu backend', { skip: skip ?? false }, () => {
       });
       assertClose(g, c, 2e-5, `skinny matmul m=${m}`);
     }
+  });
+
+  test('reductions: many short ones (a thread each), few long ones (split in parts), sums and maxima', async () => {
+    const [c, g] = await both(() => {
+      const x = T.randn([3, 70, 80], { seed: 41 }); // sum over the batch: 5600 outputs of 3
+      const y = T.randn([5, 40000], { seed: 42 }); // 5 outputs of 40000: split in 2 parts
+      const z = T.randn([100000], { seed: 43 });
+      return T.concat([T.reshape(T.sum(x, 0), [-1]), T.sum(y, 1), T.max(y, 1), T.reshape(T.sum(z), [1]), T.reshape(T.max(z), [1])], 0);
+    });
+    assertClose(g, c, 2e-5, 'reductions');
   });
 
   test('decode-shaped attention (1 to 4 queries over a longer cache) agrees with the cpu', async () => {

@@ -11,7 +11,7 @@
  * Pooled buffers hold stale data: kernels write every element of their outputs.
  */
 
-export const BufferUsage = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, UNIFORM: 0x40, STORAGE: 0x80 } as const;
+export const BufferUsage = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, UNIFORM: 0x40, STORAGE: 0x80, QUERY_RESOLVE: 0x200 } as const;
 export const MapModeRead = 0x1;
 
 export interface GpuBuf {

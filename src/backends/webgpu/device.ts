@@ -34,8 +34,8 @@ export interface GpuContext {
 /** The objects that own Dawn's instances, by flags: referenced forever (see the header). */
 const gpuRoots = new Map<string, GPU>();
 
-/** Features used when present: subgroup operations (a kernel may pick a subgroup path). */
-const optionalFeatures: GPUFeatureName[] = ['subgroups' as GPUFeatureName];
+/** Features used when present: subgroup operations (a kernel may pick a subgroup path), GPU timestamps (kernel profiles). */
+const optionalFeatures: GPUFeatureName[] = ['subgroups' as GPUFeatureName, 'timestamp-query'];
 
 async function loadGpu(flags: string[]): Promise<GPU | null> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;

@@ -91,7 +91,26 @@ export function basicKernels(rt: Runtime): Pick<Kernels, 'copy' | 'cast' | 'assi
       const p = new Params().u(0, outN).u(1, kept.shape.length).u(2, red.shape.length).u(3, sizeOf(red.shape))
         .u(4, op === 'sum' ? 0 : 1).u(5, x.offset).u(6, init)
         .list(8, kept.shape).list(16, kept.strides[0]!).list(24, red.shape).list(32, red.strides[0]!);
-      rt.run('reduce', { T: x.dtype === 'i32' ? 'i32' : 'f32' }, [x, out], p, groups2d(outN));
+      const subs = { T: x.dtype === 'i32' ? 'i32' : 'f32' };
+      const count = sizeOf(red.shape);
+      if (outN >= 4096 && count <= 256) {
+        // Many short reductions: a thread each.
+        rt.run('reduce-thread', subs, [x, out], p, threads1d(outN));
+        return out;
+      }
+      // Few long reductions: split each into parts of >= 16K elements, then reduce the partials.
+      const parts = outN >= 1024 ? 1 : Math.min(1024, Math.floor(count / 16384));
+      if (parts <= 1) {
+        rt.run('reduce', subs, [x, out], p.u(40, 1).u(41, count), groups2d(outN));
+        return out;
+      }
+      const chunk = Math.ceil(count / parts);
+      const partial = rt.alloc(outN * parts);
+      rt.run('reduce', subs, [x, partial], p.u(40, parts).u(41, chunk), groups2d(outN * parts));
+      const q = new Params().u(0, outN).u(1, 1).u(2, 1).u(3, parts).u(4, op === 'sum' ? 0 : 1).u(5, 0).u(6, init)
+        .list(8, [outN]).list(16, [parts]).list(24, [parts]).list(32, [1]).u(40, 1).u(41, parts);
+      rt.run('reduce', subs, [partial, out], q, groups2d(outN));
+      rt.pool.release(partial);
       return out;
     },
 

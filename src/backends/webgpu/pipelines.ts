@@ -48,7 +48,7 @@ export class PipelineCache {
       layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
       compute: { module, entryPoint: 'main' },
     });
-    p = { pipeline, layout };
+    p = { pipeline, layout, name };
     this.cache.set(key, p);
     return p;
   }

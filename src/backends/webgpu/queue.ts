@@ -26,6 +26,19 @@ export const queueTuning = { firstBatch: 16 };
 export interface Pipeline {
   readonly pipeline: GPUComputePipeline;
   readonly layout: GPUBindGroupLayout;
+  /** The kernel's name (profiles group by it). */
+  readonly name: string;
+}
+
+/** GPU time per kernel over a profiled stretch of work. */
+export type KernelProfile = Map<string, { ms: number; count: number }>;
+
+interface Profiler {
+  querySet: GPUQuerySet;
+  resolve: GPUBuffer;
+  names: string[];
+  pending: Promise<void>[];
+  totals: KernelProfile;
 }
 
 export class CommandQueue {
@@ -47,6 +60,7 @@ export class CommandQueue {
   private nextBufferId = 0;
   private pipelineIds = new WeakMap<Pipeline, number>();
   private lostInfo: string | null = null;
+  private profiler: Profiler | null = null;
   /** Dispatches and submits so far (for tests and the benchmark). */
   dispatches = 0;
   submits = 0;
@@ -84,11 +98,23 @@ export class CommandQueue {
     if (this.slots >= this.limit) this.flush();
     const slot = this.slots++;
     this.paramWords.set(params, slot * PARAM_WORDS);
+    const prof = this.profiler;
+    if (prof) {
+      // Profiling: every dispatch in its own pass, with GPU timestamps at its start and end.
+      this.pass?.end();
+      this.encoder ??= this.device.createCommandEncoder();
+      this.pass = this.encoder.beginComputePass({ timestampWrites: { querySet: prof.querySet, beginningOfPassWriteIndex: 2 * slot, endOfPassWriteIndex: 2 * slot + 1 } });
+      prof.names[slot] = p.name;
+    }
     const pass = this.computePass();
     pass.setPipeline(p.pipeline);
     pass.setBindGroup(0, this.bindGroup(p, slot, buffers));
     pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
     this.dispatches++;
+    if (prof) {
+      pass.end();
+      this.pass = null;
+    }
   }
 
   private idOf(b: GPUBuffer): number {
@@ -127,7 +153,9 @@ export class CommandQueue {
       this.pass?.end();
       this.pass = null;
       if (this.slots > 0) this.device.queue.writeBuffer(this.paramBuffer, 0, this.paramWords, 0, this.slots * PARAM_WORDS);
+      const readTimes = this.profiler && this.slots > 0 ? this.recordTimestampRead(this.encoder, this.slots) : null;
       this.device.queue.submit([this.encoder.finish()]);
+      readTimes?.();
       this.encoder = null;
       this.slots = 0;
       this.submits++;
@@ -135,6 +163,57 @@ export class CommandQueue {
     }
     for (const b of this.retired) b.destroy();
     this.retired = [];
+  }
+
+  /**
+   * Starts a kernel profile: until `stopProfile`, every dispatch runs in its own compute pass with
+   * GPU timestamps (needs the 'timestamp-query' feature; the extra passes slow the work a little).
+   */
+  startProfile(): void {
+    if (!this.device.features.has('timestamp-query')) throw new Error("webgpu: profiling needs the 'timestamp-query' feature, which this device lacks");
+    this.flush();
+    this.profiler = {
+      querySet: this.device.createQuerySet({ type: 'timestamp', count: 2 * MAX_SLOTS }),
+      resolve: this.device.createBuffer({ size: 2 * MAX_SLOTS * 8, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC }),
+      names: [],
+      pending: [],
+      totals: new Map(),
+    };
+  }
+
+  /** Ends the profile: GPU milliseconds and dispatch counts per kernel. */
+  async stopProfile(): Promise<KernelProfile> {
+    const prof = this.profiler;
+    if (!prof) throw new Error('webgpu: stopProfile without startProfile');
+    this.flush();
+    this.profiler = null;
+    await Promise.all(prof.pending);
+    prof.querySet.destroy();
+    prof.resolve.destroy();
+    return prof.totals;
+  }
+
+  /** Resolves this batch's timestamps into a staging buffer; the returned function (called after submit) reads them. */
+  private recordTimestampRead(encoder: GPUCommandEncoder, slots: number): () => void {
+    const prof = this.profiler!;
+    const staging = this.device.createBuffer({ size: 2 * slots * 8, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+    encoder.resolveQuerySet(prof.querySet, 0, 2 * slots, prof.resolve, 0);
+    encoder.copyBufferToBuffer(prof.resolve, 0, staging, 0, 2 * slots * 8);
+    const names = prof.names.slice(0, slots);
+    return () => {
+      prof.pending.push(staging.mapAsync(MapModeRead).then(() => {
+        const t = new BigUint64Array(staging.getMappedRange());
+        for (let i = 0; i < slots; i++) {
+          const ns = Number(t[2 * i + 1]! - t[2 * i]!);
+          const e = prof.totals.get(names[i]!) ?? { ms: 0, count: 0 };
+          e.ms += ns / 1e6;
+          e.count++;
+          prof.totals.set(names[i]!, e);
+        }
+        staging.unmap();
+        staging.destroy();
+      }));
+    };
   }
 
   /** Destroys b after the batch being recorded (which may use it) is submitted. */
