@@ -35,9 +35,12 @@ for n in $sizes; do
 done
 one ops --bk 8
 one train --bk 8
+one train --bk 8 --profile
 [ -z "$subset" ] && one train --bk 16
 one decode --batch 1
 one decode --batch 16
+one decode --batch 1 --profile
+one decode --batch 16 --profile
 [ -z "$subset" ] && one decode --batch 1 --first-batch 256
 [ -z "$subset" ] && one decode --batch 16 --first-batch 256
 py=python3

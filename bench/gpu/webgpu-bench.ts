@@ -3,7 +3,7 @@
  * costs one figure, not the run). bench/gpu/run.sh drives it and the PyTorch peer
  * (bench/gpu/torch_peer.py) and bench/gpu/report.mjs puts them side by side.
  *
- *   node dist/bench/gpu/webgpu-bench.js info
+ *   node dist/bench/gpu/webgpu-bench.js info               (train and decode take --profile: GPU time per kernel)
  *   node dist/bench/gpu/webgpu-bench.js matmul --n 4096 [--kernel auto|tile64|tile128] [--bk 8|16]
  *   node dist/bench/gpu/webgpu-bench.js train [--quick]     GPT step: 8 layers, width 512, 8 heads,
  *                                                           vocab 8192, seq 512, batch 32
@@ -129,7 +129,7 @@ async function trainBench(quick: boolean, steps: number): Promise<Record<string,
   }
   const sec = median(times);
   // One more step with a GPU timestamp per kernel (where the step's GPU time goes).
-  let profile: ReturnType<typeof profileRows> | string = 'timestamp-query not available';
+  let profile: ReturnType<typeof profileRows> | string = 'not asked for (--profile)';
   if (gpu.context.features.has('timestamp-query')) {
     gpu.queue.startProfile();
     step();
@@ -227,7 +227,7 @@ async function decodeBench(quick: boolean, batch: number, runs: number): Promise
   let tokens: Int32Array = new Int32Array(0);
   for (let i = 0; i < runs; i++) { const r = await once(); times.push(r.seconds); tokens = r.tokens; }
   const gpu = T.getBackend('webgpu') as WebGpuBackend;
-  let profile: ReturnType<typeof profileRows> | string = 'timestamp-query not available';
+  let profile: ReturnType<typeof profileRows> | string = 'not asked for (--profile)';
   if (gpu.context.features.has('timestamp-query')) {
     gpu.queue.startProfile();
     await once();
@@ -267,7 +267,8 @@ let result: Record<string, unknown>;
 try {
   if (what === 'info') result = await info();
   else {
-    const gpu = await initWebGpu({ powerPreference: 'high-performance' });
+    const profileWanted = args.includes('--profile');
+    const gpu = await initWebGpu({ powerPreference: 'high-performance', timestamps: profileWanted });
     const kernel = arg('--kernel', 'auto');
     if (kernel !== 'auto' && kernel !== 'tile64' && kernel !== 'tile128') throw new Error(`--kernel: auto, tile64 or tile128, not ${kernel}`);
     matmulTuning.kernel = kernel;

@@ -161,6 +161,39 @@ describe('webgpu backend', { skip: skip ?? false }, () => {
     assertClose(g, c, 2e-5, 'reductions');
   });
 
+  test('causal attention on the matmul path skips masked tiles and still agrees with the cpu (T = 200 > one tile)', async () => {
+    const saved = { ...attentionTuning };
+    const run = async (backend: string): Promise<Float64Array> => {
+      T.setBackend(backend);
+      try {
+        const q = T.randn([2, 200, 2, 16], { seed: 51 });
+        const k = T.randn([2, 260, 2, 16], { seed: 52 }); // 60 cached keys before the queries
+        const v = T.randn([2, 260, 2, 16], { seed: 53 });
+        const w = T.randn([2, 200, 2, 16], { seed: 54 });
+        for (const t of [q, k, v]) t.requiresGrad = true;
+        const o = T.attention(q, k, v, { causal: true });
+        T.backward(T.sum(T.mul(o, w)));
+        const parts = [o, q.grad!, k.grad!, v.grad!];
+        const data = await Promise.all(parts.map((t) => t.data()));
+        T.dispose([q, k, v, w, o, ...parts]);
+        return Float64Array.from(data.flatMap((d) => [...d]));
+      } finally {
+        T.setBackend('cpu');
+      }
+    };
+    try {
+      const want = await run('cpu');
+      Object.assign(attentionTuning, { mode: 'matmul' });
+      for (const kernel of ['auto', 'tile128'] as const) { // 64-row tiles, then 128-row tiles
+        matmulTuning.kernel = kernel;
+        assertClose(await run('webgpu'), want, 3e-5, `causal attention, matmul path, ${kernel}`);
+      }
+    } finally {
+      Object.assign(attentionTuning, saved);
+      matmulTuning.kernel = 'auto';
+    }
+  });
+
   test('decode-shaped attention (1 to 4 queries over a longer cache) agrees with the cpu', async () => {
     for (const tq of [1, 3]) {
       for (const causal of [true, false]) {

@@ -20,6 +20,8 @@ export interface WebGpuOptions {
   dawnFlags?: string[];
   /** Bytes of released buffers kept for reuse (default 512 MiB). */
   poolBytes?: number;
+  /** Ask for GPU timestamps when the adapter has them (kernel profiles: queue.startProfile). */
+  timestamps?: boolean;
   /** Register as the default backend (default false; selectDevice does it). */
   makeDefault?: boolean;
 }
@@ -34,8 +36,8 @@ export interface GpuContext {
 /** The objects that own Dawn's instances, by flags: referenced forever (see the header). */
 const gpuRoots = new Map<string, GPU>();
 
-/** Features used when present: subgroup operations (a kernel may pick a subgroup path), GPU timestamps (kernel profiles). */
-const optionalFeatures: GPUFeatureName[] = ['subgroups' as GPUFeatureName, 'timestamp-query'];
+/** Features used when present: subgroup operations (a kernel may pick a subgroup path). */
+const optionalFeatures: GPUFeatureName[] = ['subgroups' as GPUFeatureName];
 
 async function loadGpu(flags: string[]): Promise<GPU | null> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
@@ -84,7 +86,8 @@ export async function createContext(options: WebGpuOptions = {}): Promise<GpuCon
   if (!adapter) throw new Error('webgpu: no WebGPU adapter is available (no GPU, or no Vulkan driver such as Mesa lavapipe); use the cpu backend');
   const missing = (options.requiredFeatures ?? []).filter((f) => !adapter.features.has(f));
   if (missing.length > 0) throw new Error(`webgpu: adapter '${adapterName(adapter)}' lacks required feature(s) ${missing.join(', ')}`);
-  const features = [...new Set([...(options.requiredFeatures ?? []), ...optionalFeatures.filter((f) => adapter.features.has(f))])];
+  const wanted = options.timestamps ? [...optionalFeatures, 'timestamp-query' as GPUFeatureName] : optionalFeatures;
+  const features = [...new Set([...(options.requiredFeatures ?? []), ...wanted.filter((f) => adapter.features.has(f))])];
   const l = adapter.limits;
   const device = await adapter.requestDevice({
     requiredFeatures: features,

@@ -73,8 +73,7 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
   const pool = new GpuBufferPool(device, options.poolBytes ?? 512 * 2 ** 20, (b) => queue.retire(b));
   const pipelines = new PipelineCache(device);
   const rt = new Runtime(queue, pool, pipelines);
-  const basic = basicKernels(rt);
-  const kernels = { ...basic, ...nnKernels(rt), ...attentionKernels(rt, basic.assign.bind(basic)) };
+  const kernels = { ...basicKernels(rt), ...nnKernels(rt), ...attentionKernels(rt) };
 
   const read = async (x: View): Promise<TypedArray> => {
     const n = sizeOf(x.shape);

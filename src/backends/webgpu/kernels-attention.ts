@@ -6,7 +6,7 @@
  */
 import type { Kernels, View } from '../../tensor/backend.js';
 import type { GpuBuf } from './buffers.js';
-import { runMatmul, type Operand } from './matmul.js';
+import { runMatmul, type Operand, type OutputLayout } from './matmul.js';
 import { groups2d, Params, threads1d, type Runtime } from './runtime.js';
 
 /**
@@ -21,7 +21,6 @@ import { groups2d, Params, threads1d, type Runtime } from './runtime.js';
 export const attentionTuning: { mode: 'auto' | 'fused' | 'matmul'; minScores: number; chunkElements: number; decodeQueries: number } =
   { mode: 'auto', minScores: 128 * 128, chunkElements: 32 * 2 ** 20, decodeQueries: 4 };
 
-type Assign = Kernels['assign'];
 
 /** (b, t, h, d) view -> per-(b, h) matrix operand over (t, d), or transposed over (d, t). */
 function rows(x: View, b0: number, transposed = false): Operand {
@@ -34,11 +33,9 @@ function scratch(buf: GpuBuf, r: number, c: number, heads: number, transposed = 
   return { buf, offset: 0, row: transposed ? 1 : c, col: transposed ? c : 1, batch: r * c, outer: heads * r * c };
 }
 
-/** Copies a contiguous (bc, H, T, D) chunk into rows b0.. of a contiguous (B, T, H, D) buffer. */
-function scatterHeads(assign: Assign, dst: GpuBuf, src: GpuBuf, b0: number, bc: number, t: number, h: number, d: number): void {
-  const shape = [bc, h, t, d];
-  assign({ buf: dst, dtype: 'f32', shape, strides: [t * h * d, d, h * d, 1], offset: b0 * t * h * d },
-    { buf: src, dtype: 'f32', shape, strides: [h * t * d, t * d, d, 1], offset: 0 });
+/** Output layout that writes per-(b, h) (T, D) products straight into rows b0.. of a contiguous (B, T, H, D) buffer. */
+function intoHeads(b0: number, t: number, h: number, d: number): OutputLayout {
+  return { offset: b0 * t * h * d, row: h * d, inner: d, outer: t * h * d };
 }
 
 function useMatmulPath(h: number, tq: number, tk: number): boolean {
@@ -65,7 +62,7 @@ function subsFor(op: string, d: number): { __D__: number; __KT__: number } {
   return { __D__: d, __KT__: Math.max(1, Math.min(32, Math.floor(1024 / d))) };
 }
 
-export function attentionKernels(rt: Runtime, assign: Assign): Pick<Kernels, 'attention' | 'attentionBackward'> {
+export function attentionKernels(rt: Runtime): Pick<Kernels, 'attention' | 'attentionBackward'> {
   return {
     attention(q, k, v, scale, causal) {
       const [b, tq, h, d] = q.shape as [number, number, number, number];
@@ -80,13 +77,11 @@ export function attentionKernels(rt: Runtime, assign: Assign): Pick<Kernels, 'at
           const bc = Math.min(bcMax, b - b0);
           const z = bc * h;
           const sc = rt.alloc(z * tq * tk);
-          runMatmul(rt, rows(q, b0), rows(k, b0, true), sc, { m: tq, n: tk, k: d, batches: z, inner: h });
+          const mask = (mode: 'scores' | 'keysSeen' | 'queriesSeeing'): { causal?: { mode: typeof mode; shift: number } } => (causal ? { causal: { mode, shift: tk - tq } } : {});
+          runMatmul(rt, rows(q, b0), rows(k, b0, true), sc, { m: tq, n: tk, k: d, batches: z, inner: h, ...mask('scores') });
           rt.run('attention-softmax', {}, [sc, lse], new Params().u(0, z * tq).u(1, tq).u(2, tk).f32(3, scale).u(4, causal ? 1 : 0).u(5, b0 * h * tq), groups2d(z * tq));
-          const o = rt.alloc(z * tq * d);
-          runMatmul(rt, scratch(sc, tq, tk, h), rows(v, b0), o, { m: tq, n: d, k: tk, batches: z, inner: h });
+          runMatmul(rt, scratch(sc, tq, tk, h), rows(v, b0), out, { m: tq, n: d, k: tk, batches: z, inner: h, ...mask('keysSeen') }, intoHeads(b0, tq, h, d));
           rt.pool.release(sc);
-          scatterHeads(assign, out, o, b0, bc, tq, h, d);
-          rt.pool.release(o);
         }
         return { out, lse };
       }
@@ -117,24 +112,18 @@ export function attentionKernels(rt: Runtime, assign: Assign): Pick<Kernels, 'at
           const z = bc * h;
           const n = z * tq * tk;
           const shape = { batches: z, inner: h };
+          const mask = (mode: 'scores' | 'keysSeen' | 'queriesSeeing'): { causal?: { mode: typeof mode; shift: number } } => (causal ? { causal: { mode, shift: tk - tq } } : {});
           // P = exp(scale q k^T - lse), masked; dV = P^T dOut; dS = P (dOut v^T - Di) scale; dQ = dS k; dK = dS^T q.
           const pr = rt.alloc(n);
-          runMatmul(rt, rows(q, b0), rows(k, b0, true), pr, { m: tq, n: tk, k: d, ...shape });
+          runMatmul(rt, rows(q, b0), rows(k, b0, true), pr, { m: tq, n: tk, k: d, ...shape, ...mask('scores') });
           rt.run('attention-probs', {}, [pr, lse], new Params().u(0, n).u(1, tq).u(2, tk).f32(3, scale).u(4, causal ? 1 : 0).u(5, lse.offset + b0 * h * tq), threads1d(n));
-          const tmp = rt.alloc(z * tk * d);
-          runMatmul(rt, scratch(pr, tq, tk, h, true), rows(dOut, b0), tmp, { m: tk, n: d, k: tq, ...shape });
-          scatterHeads(assign, dv, tmp, b0, bc, tk, h, d);
+          runMatmul(rt, scratch(pr, tq, tk, h, true), rows(dOut, b0), dv, { m: tk, n: d, k: tq, ...shape, ...mask('queriesSeeing') }, intoHeads(b0, tk, h, d));
           const ds = rt.alloc(n);
-          runMatmul(rt, rows(dOut, b0), rows(v, b0, true), ds, { m: tq, n: tk, k: d, ...shape });
+          runMatmul(rt, rows(dOut, b0), rows(v, b0, true), ds, { m: tq, n: tk, k: d, ...shape, ...mask('scores') });
           rt.run('attention-dscores', {}, [pr, ds, di], new Params().u(0, n).u(1, tk).f32(2, scale).u(3, b0 * h * tq), threads1d(n));
           rt.pool.release(pr);
-          runMatmul(rt, scratch(ds, tq, tk, h, true), rows(q, b0), tmp, { m: tk, n: d, k: tq, ...shape });
-          scatterHeads(assign, dk, tmp, b0, bc, tk, h, d);
-          rt.pool.release(tmp);
-          const tq2 = rt.alloc(z * tq * d);
-          runMatmul(rt, scratch(ds, tq, tk, h), rows(k, b0), tq2, { m: tq, n: d, k: tk, ...shape });
-          scatterHeads(assign, dq, tq2, b0, bc, tq, h, d);
-          rt.pool.release(tq2);
+          runMatmul(rt, scratch(ds, tq, tk, h, true), rows(q, b0), dk, { m: tk, n: d, k: tq, ...shape, ...mask('queriesSeeing') }, intoHeads(b0, tk, h, d));
+          runMatmul(rt, scratch(ds, tq, tk, h), rows(k, b0), dq, { m: tq, n: d, k: tk, ...shape, ...mask('keysSeen') }, intoHeads(b0, tq, h, d));
           rt.pool.release(ds);
         }
         rt.pool.release(di);

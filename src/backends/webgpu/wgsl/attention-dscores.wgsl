@@ -12,5 +12,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let e = threadId(wid, nwg, lid);
   if (e >= pu(0u)) { return; }
   let row = e / pu(1u);
-  dp[e] = p[e] * (dp[e] - di[pu(3u) + row]) * pf(2u);
+  // Masked positions (p = 0) may hold stale dP (tiles the causal product skipped): write 0.
+  let pv = p[e];
+  dp[e] = select(pv * (dp[e] - di[pu(3u) + row]) * pf(2u), 0.0, pv == 0.0);
 }

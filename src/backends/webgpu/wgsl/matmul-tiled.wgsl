@@ -9,11 +9,16 @@
 // Split K: when the output has too few tiles to fill the GPU (weight gradients: M, N = C..4C, K =
 // tokens), grid z runs splits x batch, split s sums k in [s*KC, (s+1)*KC) into its own slice
 // out[(s * batches + batch)] and matmul-split-sum adds the slices.
+// Causal attention products (param 23, with 24 = Tk - Tq): 1 skips output tiles wholly above the
+// diagonal (col > row + shift: scores no query sees), 2 stops K at row + shift (P v, dS k: keys a
+// query sees), 3 starts K at row - shift (P^T dOut, dS^T q: queries that see a key). Rows are
+// bounded per tile, so the diagonal tiles still compute (zeros) past it.
 // Params: 0 M, 1 N, 2 K, 3 a offset, 4..6 a strides (batch, row, col; batch 0 when shared),
 // 7 b offset, 8..10 b strides, 11 a is k-contiguous, 12 b is n-contiguous, 13 KC (K per split,
-// a multiple of BK), 14 batches, 15..17 two-level batch (below).
+// a multiple of BK), 14 batches, 15..17 two-level batch (below), 23 causal mode, 24 shift.
 // Two-level batch: batch z is (z / 15, z % 15); operand offsets add outer * (16 | 17) + inner *
-// (4 | 8), so (B, T, H, D) attention views batch over (b, h) without copies.
+// (4 | 8), so (B, T, H, D) attention views batch over (b, h) without copies. The output element
+// (row, col) of batch entry z goes to 22 + split * 21 + outer * 20 + inner * 19 + row * 18 + col.
 
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
@@ -35,8 +40,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let batches = pu(14u);
   let batch = wid.z % batches;
   let split = wid.z / batches;
-  let kBegin = split * pu(13u);
-  let kEnd = min(k, kBegin + pu(13u));
+  var kBegin = split * pu(13u);
+  var kEnd = min(k, kBegin + pu(13u));
   let outer = batch / pu(15u);
   let inner = batch % pu(15u);
   let aBase = pu(3u) + outer * pu(16u) + inner * pu(4u);
@@ -49,6 +54,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let bNFast = pu(12u) == 1u;
   let row0 = wid.y * BM;
   let col0 = wid.x * BN;
+  let cm = pu(23u);
+  let shift = pu(24u);
+  if (cm == 1u && col0 > row0 + BM - 1u + shift) { return; }
+  if (cm == 2u) { kEnd = min(kEnd, row0 + BM + shift); }
+  if (cm == 3u && row0 > shift) { kBegin = max(kBegin, row0 - shift); }
   let tx = lid % 16u;
   let ty = lid / 16u;
   var acc: array<vec4<f32>, 16>; // acc[r * 2 + h]: row r of the thread's 8 (0..3 then 64+0..3), column quad h
@@ -102,7 +112,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     workgroupBarrier();
   }
-  let oBase = wid.z * m * n;
+  let oBase = pu(22u) + split * pu(21u) + outer * pu(20u) + inner * pu(19u);
   for (var r = 0u; r < 8u; r++) {
     let gr = row0 + select(64u + ty * 4u + r - 4u, ty * 4u + r, r < 4u);
     if (gr >= m) { continue; }
@@ -110,7 +120,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let c0 = col0 + h * 64u + tx * 4u;
       let v = acc[r * 2u + h];
       for (var j = 0u; j < 4u; j++) {
-        if (c0 + j < n) { out[oBase + gr * n + c0 + j] = v[j]; }
+        if (c0 + j < n) { out[oBase + gr * pu(18u) + c0 + j] = v[j]; }
       }
     }
   }

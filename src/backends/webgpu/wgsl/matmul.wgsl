@@ -3,7 +3,9 @@
 // thread, K in steps of 16 staged through shared memory. Batch on grid z.
 // Params: 0 M, 1 N, 2 K, 3 a offset, 4..6 a strides (batch, row, col; batch 0 when shared),
 // 7 b offset, 8..10 b strides, 15..17 two-level batch: batch z is (z / 15, z % 15), operand
-// offsets add outer * (16 | 17) + inner * (4 | 8) (see matmul-tiled).
+// offsets add outer * (16 | 17) + inner * (4 | 8) (see matmul-tiled); 23, 24 causal attention
+// products (see matmul-tiled); the output is written at
+// 22 + outer * 20 + inner * 19 + row * 18 + column (contiguous, or e.g. heads into (B, T, H, D)).
 
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
@@ -28,10 +30,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let bBase = pu(7u) + outer * pu(17u) + inner * pu(8u);
   let row0 = wid.y * TM;
   let col0 = wid.x * TN;
+  let cm = pu(23u);
+  let shift = pu(24u);
+  if (cm == 1u && col0 > row0 + TM - 1u + shift) { return; }
+  var kBegin = 0u;
+  var kEnd = k;
+  if (cm == 2u) { kEnd = min(k, row0 + TM + shift); }
+  if (cm == 3u && row0 > shift) { kBegin = min(k, row0 - shift); }
   let tr = (lid / 16u) * 4u; // this thread's 4 rows and 4 columns inside the tile
   let tc = (lid % 16u) * 4u;
   var acc: array<vec4<f32>, 4>;
-  for (var k0 = 0u; k0 < k; k0 += TK) {
+  for (var k0 = kBegin; k0 < kEnd; k0 += TK) {
     // Each thread stages 4 elements of the A tile and 4 of the B tile.
     for (var e = 0u; e < 4u; e++) {
       let idx = lid * 4u + e;
@@ -39,12 +48,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let ak = idx % TK;
       let gr = row0 + ar;
       let gk = k0 + ak;
-      sa[ak * TM + ar] = select(0.0, a[aBase + gr * pu(5u) + gk * pu(6u)], gr < m && gk < k);
+      sa[ak * TM + ar] = select(0.0, a[aBase + gr * pu(5u) + gk * pu(6u)], gr < m && gk < kEnd);
       let bk = idx / TN;
       let bc = idx % TN;
       let gk2 = k0 + bk;
       let gc = col0 + bc;
-      sb[bk * TN + bc] = select(0.0, b[bBase + gk2 * pu(9u) + gc * pu(10u)], gk2 < k && gc < n);
+      sb[bk * TN + bc] = select(0.0, b[bBase + gk2 * pu(9u) + gc * pu(10u)], gk2 < kEnd && gc < n);
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TK; kk++) {
@@ -57,13 +66,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     workgroupBarrier();
   }
-  let oBase = batch * m * n;
+  let oBase = pu(22u) + outer * pu(20u) + inner * pu(19u);
   for (var i = 0u; i < 4u; i++) {
     let r = row0 + tr + i;
     if (r >= m) { continue; }
     for (var j = 0u; j < 4u; j++) {
       let c = col0 + tc + j;
-      if (c < n) { out[oBase + r * n + c] = acc[i][j]; }
+      if (c < n) { out[oBase + r * pu(18u) + c] = acc[i][j]; }
     }
   }
 }
