@@ -194,6 +194,19 @@ describe('webgpu backend', { skip: skip ?? false }, () => {
     }
   });
 
+  test('attention softmax over rows longer than it holds in registers (Tk = 2100) agrees with the cpu', async () => {
+    const saved = { ...attentionTuning };
+    try {
+      Object.assign(attentionTuning, { mode: 'matmul' });
+      for (const causal of [false, true]) {
+        const [c, g] = await both(() => T.attention(T.randn([1, 6, 2, 8], { seed: 61 }), T.randn([1, 2100, 2, 8], { seed: 62 }), T.randn([1, 2100, 2, 8], { seed: 63 }), { causal }));
+        assertClose(g, c, 2e-5, `long rows causal=${causal}`);
+      }
+    } finally {
+      Object.assign(attentionTuning, saved);
+    }
+  });
+
   test('decode-shaped attention (1 to 4 queries over a longer cache) agrees with the cpu', async () => {
     for (const tq of [1, 3]) {
       for (const causal of [true, false]) {

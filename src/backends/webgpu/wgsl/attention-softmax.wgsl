@@ -19,8 +19,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let i = row % tq;
   let visible = select(tk, min(tk, i + tk - tq + 1u), pu(4u) == 1u);
   let base = row * tk;
+  // Rows of up to 8 * 256 keys stay in registers (one read of s); longer ones are re-read.
+  var vals: array<f32, 8>;
+  let held = tk <= 2048u;
   var m = -3.4028234663852886e38;
-  for (var j = lid; j < visible; j += 256u) { m = max(m, s[base + j] * scale); }
+  for (var u = 0u; u < 8u; u++) {
+    let j = lid + u * 256u;
+    if (held && j < visible) {
+      vals[u] = s[base + j] * scale;
+      m = max(m, vals[u]);
+    }
+  }
+  if (!held) {
+    for (var j = lid; j < visible; j += 256u) { m = max(m, s[base + j] * scale); }
+  }
   red[lid] = m;
   workgroupBarrier();
   for (var w = 128u; w > 0u; w >>= 1u) {
@@ -30,16 +42,30 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let mx = red[0];
   workgroupBarrier();
   var l = 0.0;
-  for (var j = lid; j < visible; j += 256u) { l += exp(s[base + j] * scale - mx); }
+  if (held) {
+    for (var u = 0u; u < 8u; u++) {
+      if (lid + u * 256u < visible) { vals[u] = exp(vals[u] - mx); l += vals[u]; }
+    }
+  } else {
+    for (var j = lid; j < visible; j += 256u) { l += exp(s[base + j] * scale - mx); }
+  }
   red[lid] = l;
   workgroupBarrier();
   for (var w = 128u; w > 0u; w >>= 1u) {
     if (lid < w) { red[lid] += red[lid + w]; }
     workgroupBarrier();
   }
-  let total = mx + log(red[0]);
-  for (var j = lid; j < tk; j += 256u) {
-    s[base + j] = select(0.0, exp(s[base + j] * scale - total), j < visible);
+  let total = red[0];
+  if (held) {
+    let inv = 1.0 / total;
+    for (var u = 0u; u < 8u; u++) {
+      let j = lid + u * 256u;
+      if (j < tk) { s[base + j] = select(0.0, vals[u] * inv, j < visible); }
+    }
+  } else {
+    for (var j = lid; j < tk; j += 256u) {
+      s[base + j] = select(0.0, exp(s[base + j] * scale - mx) / total, j < visible);
+    }
   }
-  if (lid == 0u) { lse[pu(5u) + row] = total; }
+  if (lid == 0u) { lse[pu(5u) + row] = mx + log(total); }
 }
