@@ -27,5 +27,5 @@ export async function selectDevice(name: DeviceName | string = 'auto', options: 
   return setBackend('cpu');
 }
 
-export { getBackend };
+export { getBackend, setBackend };
 export { initWebGpu, webGpuAvailable, webGpuBackend, type WebGpuBackend, type WebGpuOptions } from './webgpu/index.js';

@@ -8,14 +8,18 @@ const DEFAULT_MODEL = 'models/cm3leon-small';
 
 const USAGE = `usage:
   cm3leon generate "<caption>" -o out.png [--model ${DEFAULT_MODEL}] [--temperature 1] [--top-p 0.9] [--top-k 0] [--seed 0]
-                   [--cfg SCALE | --cd-k K [--cd-alpha 0.1]]
-  cm3leon caption image.png [--model ${DEFAULT_MODEL}] [--temperature 0] [--top-p 1] [--seed 0]`;
+                   [--cfg SCALE | --cd-k K [--cd-alpha 0.1]] [--device cpu|webgpu|auto]
+  cm3leon caption image.png [--model ${DEFAULT_MODEL}] [--temperature 0] [--top-p 1] [--seed 0] [--device cpu|webgpu|auto]
+
+--device  where the decoder runs (default cpu; webgpu needs a GPU or a Vulkan driver such as Mesa's
+          lavapipe; auto takes webgpu when an adapter exists). The same seed gives the same tokens
+          on either, up to float rounding in near-ties.`;
 
 function options(args: string[]) {
   try {
     return parseArgs({
       args, allowPositionals: true,
-      options: { o: { type: 'string', short: 'o' }, model: { type: 'string' }, temperature: { type: 'string' }, 'top-p': { type: 'string' }, 'top-k': { type: 'string' }, seed: { type: 'string' }, cfg: { type: 'string' }, 'cd-k': { type: 'string' }, 'cd-alpha': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { o: { type: 'string', short: 'o' }, model: { type: 'string' }, temperature: { type: 'string' }, 'top-p': { type: 'string' }, 'top-k': { type: 'string' }, seed: { type: 'string' }, cfg: { type: 'string' }, 'cd-k': { type: 'string' }, 'cd-alpha': { type: 'string' }, device: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (err) {
     throw new CliError(`${(err as Error).message}\n\n${USAGE}`);
@@ -29,11 +33,20 @@ function number(v: string | undefined, name: string, fallback: number): number {
   return n;
 }
 
-async function load(dir: string) {
+async function load(dir: string, device: string | undefined) {
   if (!existsSync(dir)) throw new CliError(`model ${dir} not found (train one with \`cm3leon train\`, or pass --model)`);
   const { Cm3leon } = await import('../decoding/pipeline.js');
+  const { parseDevice, selectDevice, setBackend } = await import('../backends/index.js');
+  let backend = 'cpu';
   try {
-    return Cm3leon.load(dir);
+    const chosen = await selectDevice(parseDevice(device ?? 'cpu'));
+    backend = chosen.name;
+    setBackend('cpu'); // tokenizers and image decoding stay on the CPU; only the decoder moves
+  } catch (err) {
+    throw new CliError(`--device: ${(err as Error).message}`);
+  }
+  try {
+    return Cm3leon.load(dir, { backend });
   } catch (err) {
     throw new CliError((err as Error).message);
   }
@@ -58,20 +71,20 @@ export async function run(args: string[], command: 'generate' | 'caption' = 'gen
     const caption = positionals.join(' ');
     if (!caption.trim()) throw new CliError(`generate: give a caption\n\n${USAGE}`);
     if (!values.o) throw new CliError('generate: say where to write the image with -o out.png');
-    const m = await load(values.model ?? DEFAULT_MODEL);
+    const m = await load(values.model ?? DEFAULT_MODEL, values.device);
     const t0 = performance.now();
     const cfg = values.cfg === undefined ? undefined : number(values.cfg, 'cfg', 1);
     const cdk = values['cd-k'] === undefined ? undefined : { k: number(values['cd-k'], 'cd-k', 0), alpha: number(values['cd-alpha'], 'cd-alpha', 0.1) };
     if (cfg !== undefined && cdk !== undefined) throw new CliError('generate: --cfg and --cd-k are two strategies; choose one');
     let image;
     try {
-      ({ image } = m.generateImage(caption, { ...sampling, cfg, cdk }));
+      ({ image } = await m.generateImageAsync(caption, { ...sampling, cfg, cdk }));
     } catch (err) {
       throw new CliError((err as Error).message);
     }
     const { writePng } = await import('../data/image.js');
     writePng(values.o, image);
-    console.log(`wrote ${values.o} (${image.width}x${image.height}, ${m.tok.imageLength} image tokens in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    console.log(`wrote ${values.o} (${image.width}x${image.height}, ${m.tok.imageLength} image tokens in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${m.model.embedTokens.weight.backend.name})`);
     return;
   }
   const file = positionals[0];
@@ -84,6 +97,10 @@ export async function run(args: string[], command: 'generate' | 'caption' = 'gen
   } catch (err) {
     throw new CliError(`caption: ${file}: ${(err as Error).message}`);
   }
-  const m = await load(values.model ?? DEFAULT_MODEL);
-  console.log(m.caption(image, sampling));
+  const m = await load(values.model ?? DEFAULT_MODEL, values.device);
+  try {
+    console.log(await m.captionAsync(image, sampling));
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
 }

@@ -11,7 +11,8 @@ import { loadDecoder } from '../model/checkpoint.js';
 import type { Decoder } from '../model/decoder.js';
 import { imageSegment, textSegment } from '../tokenizers/document.js';
 import { MultimodalTokenizer } from '../tokenizers/multimodal.js';
-import { generateImageCodes, generateText, type GenerateOptions } from './generate.js';
+import { generateImageCodes, generateImageCodesAsync, generateText, generateTextAsync, type ImageSpan, type GenerateOptions, type TextOptions } from './generate.js';
+import * as T from '../tensor/index.js';
 import { allowRange, forbid } from './sampling.js';
 
 export const MODEL_INFO = 'cm3leon.json';
@@ -27,7 +28,12 @@ export interface ModelInfo {
 export class Cm3leon {
   constructor(readonly model: Decoder, readonly tok: MultimodalTokenizer, readonly dir = '') {}
 
-  static load(dir: string): Cm3leon {
+  /**
+   * Loads a model directory. `backend` (default: the current default backend) places the decoder
+   * there, e.g. 'webgpu' after `await selectDevice('webgpu')`; the tokenizers stay on the CPU.
+   * A decoder on WebGPU needs the async methods (generateImageAsync, captionAsync).
+   */
+  static load(dir: string, o: { backend?: string } = {}): Cm3leon {
     const infoPath = join(dir, MODEL_INFO);
     if (!existsSync(infoPath)) throw new Error(`model ${dir}: no ${MODEL_INFO} (is this a cm3leon model directory?)`);
     let info: ModelInfo;
@@ -38,7 +44,14 @@ export class Cm3leon {
     }
     const base = resolve(dir);
     const tok = MultimodalTokenizer.load(resolve(base, info.textTokenizer), resolve(base, info.imageTokenizer));
-    const model = loadDecoder(dir);
+    const previous = T.getBackend().name;
+    if (o.backend) T.setBackend(o.backend);
+    let model: Decoder;
+    try {
+      model = loadDecoder(dir);
+    } finally {
+      T.setBackend(previous);
+    }
     if (model.config.vocabSize !== tok.vocab.size) {
       throw new Error(`model ${dir}: the decoder has ${model.config.vocabSize} ids but its tokenizers make ${tok.vocab.size}`);
     }
@@ -57,33 +70,60 @@ export class Cm3leon {
     return Int32Array.of(ids.eos, ids.mask, ids.brk);
   }
 
-  /** Generates one image for a caption; `cfg` or `cdk` turn on guidance against the unconditional stream. */
-  generateImage(caption: string, o: Omit<GenerateOptions, 'guidance'> & { cfg?: number; cdk?: { k: number; alpha: number } } = {}): { image: RgbImage; codes: Int32Array } {
+  private imageRequest(caption: string, o: ImageOptions): { prompt: Int32Array; span: ImageSpan; options: GenerateOptions } {
     const v = this.tok.vocab;
     const { cfg, cdk, ...rest } = o;
     const guidance = cfg !== undefined || cdk !== undefined ? { uncondPrompt: this.unconditionalPrompt(), cfg, cdk } : undefined;
-    const codes = generateImageCodes(this.model, this.imagePrompt(caption), { imageStart: v.imageStart, codebookSize: v.imageCodebookSize, length: this.tok.imageLength }, { ...rest, guidance });
+    return { prompt: this.imagePrompt(caption), span: { imageStart: v.imageStart, codebookSize: v.imageCodebookSize, length: this.tok.imageLength }, options: { ...rest, guidance } };
+  }
+
+  /** Generates one image for a caption; `cfg` or `cdk` turn on guidance against the unconditional stream. Decoder on a CPU backend. */
+  generateImage(caption: string, o: ImageOptions = {}): { image: RgbImage; codes: Int32Array } {
+    const r = this.imageRequest(caption, o);
+    const codes = generateImageCodes(this.model, r.prompt, r.span, r.options);
     return { image: this.tok.image.decode([codes])[0]!, codes };
   }
 
-  /** Captions an image: `<eos> image <break>` then text until `<eos>`. */
-  caption(image: RgbImage, o: GenerateOptions & { maxTokens?: number } = {}): string {
+  /** generateImage for a decoder on any backend (WebGPU included); the same image for the same seed. */
+  async generateImageAsync(caption: string, o: ImageOptions = {}): Promise<{ image: RgbImage; codes: Int32Array }> {
+    const r = this.imageRequest(caption, o);
+    const codes = await generateImageCodesAsync(this.model, r.prompt, r.span, r.options);
+    return { image: this.tok.image.decode([codes])[0]!, codes };
+  }
+
+  /** `<eos> image <break>` and the text-only constraints of captioning. */
+  private captionRequest(image: RgbImage, o: GenerateOptions & { maxTokens?: number }): { prompt: Int32Array; options: TextOptions } {
     const codes = this.tok.image.encode([image])[0]!;
     const prompt = this.tok.codec.encodePrompt([], [imageSegment(codes)], { leadingEos: true });
     const ids = this.tok.ids;
     const v = this.tok.vocab;
-    const text = generateText(this.model, prompt, {
-      ...o,
-      maxTokens: o.maxTokens ?? 48,
-      stop: [ids.eos, ids.brk],
-      forbidden: (logits) => {
-        // Text only: no image codes, and of the specials only the stops.
-        allowRange(logits, 0, v.imageStart);
-        forbid(logits, [ids.pad, ids.mask, ids.infill, ...ids.sentinels]);
-        for (let i = 0; i < v.textStart; i++) if (i !== ids.eos && i !== ids.brk) logits[i] = -Infinity;
+    return {
+      prompt,
+      options: {
+        ...o,
+        maxTokens: o.maxTokens ?? 48,
+        stop: [ids.eos, ids.brk],
+        forbidden: (logits) => {
+          // Text only: no image codes, and of the specials only the stops.
+          allowRange(logits, 0, v.imageStart);
+          forbid(logits, [ids.pad, ids.mask, ids.infill, ...ids.sentinels]);
+          for (let i = 0; i < v.textStart; i++) if (i !== ids.eos && i !== ids.brk) logits[i] = -Infinity;
+        },
       },
-    });
-    return this.tok.text.decode(text);
+    };
+  }
+
+  /** Captions an image: `<eos> image <break>` then text until `<eos>`. Decoder on a CPU backend. */
+  caption(image: RgbImage, o: GenerateOptions & { maxTokens?: number } = {}): string {
+    const r = this.captionRequest(image, o);
+    return this.tok.text.decode(generateText(this.model, r.prompt, r.options));
+  }
+
+  /** caption for a decoder on any backend. */
+  async captionAsync(image: RgbImage, o: GenerateOptions & { maxTokens?: number } = {}): Promise<string> {
+    const r = this.captionRequest(image, o);
+    return this.tok.text.decode(await generateTextAsync(this.model, r.prompt, r.options));
   }
 }
 
+export type ImageOptions = Omit<GenerateOptions, 'guidance'> & { cfg?: number; cdk?: { k: number; alpha: number } };

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../src/tensor/index.js';
 import { Decoder } from '../../src/model/decoder.js';
 import { allowRange, checkSamplingOptions, probabilities, sample, sampleLogits, truncate } from '../../src/decoding/sampling.js';
-import { generateImageCodes, generateText } from '../../src/decoding/generate.js';
+import { generateImageCodes, generateImageCodesAsync, generateText, generateTextAsync } from '../../src/decoding/generate.js';
 
 test('temperature softmax, masking and top-p on hand-computed values', () => {
   const logits = Float32Array.from([Math.log(0.5), Math.log(0.3), Math.log(0.15), Math.log(0.05)]);
@@ -53,4 +53,14 @@ test('an image span is exactly grid*grid image codes; text stops at a stop id', 
   assert.ok(text.length <= 30);
   for (const id of text) assert.ok(id < 40 && id !== 1);
   assert.throws(() => generateImageCodes(model, new Int32Array(30), { imageStart: 40, codebookSize: 20, length: 16 }), /prompt of 30 tokens \+ 16 to generate exceeds the model's 40 positions/);
+});
+
+test('the async loops (any backend) give the same tokens as the sync ones', async () => {
+  const model = new Decoder({ vocabSize: 60, dim: 16, heads: 2, layers: 1, maxPositions: 40, initStd: 0.3, zeroOutputLayers: false, seed: 2 });
+  const span = { imageStart: 40, codebookSize: 20, length: 16 };
+  const guidance = { uncondPrompt: Int32Array.of(7), cfg: 3 };
+  assert.deepEqual([...(await generateImageCodesAsync(model, Int32Array.of(3, 4, 5), span, { seed: 1, guidance }))], [...generateImageCodes(model, Int32Array.of(3, 4, 5), span, { seed: 1, guidance })]);
+  const o = { stop: [1], maxTokens: 30, seed: 3, forbidden: (l: Float32Array) => allowRange(l, 0, 40) };
+  assert.deepEqual([...(await generateTextAsync(model, Int32Array.of(3), o))], [...generateText(model, Int32Array.of(3), o)]);
+  await assert.rejects(generateImageCodesAsync(model, new Int32Array(30), span), /exceeds the model's 40 positions/);
 });

@@ -14,6 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { decodePng } from '../../src/data/index.js';
 import { ImageTokenizer } from '../../src/tokenizers/vq/image-tokenizer.js';
 import { DEFAULT_VQ_CONFIG } from '../../src/tokenizers/vq/config.js';
+import { webGpuAvailable } from '../../src/backends/index.js';
+
+const gpu = await webGpuAvailable();
 
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const run = (...args: string[]): { code: number; out: string; err: string } => {
@@ -48,6 +51,17 @@ test('data -> tokenizers -> train -> generate -> caption, through the CLI', () =
   assert.deepEqual([png.width, png.height], [64, 64]);
   r = run('caption', join(dir, 'out.png'), '--model', join(dir, 'model'), '--temperature', '1', '--seed', '2');
   assert.equal(r.code, 0, r.err);
+  if (gpu) {
+    // The decoder on WebGPU: the same tokens (so the same image bytes) and the same caption.
+    const cpuCaption = r.out;
+    r = run('generate', 'a large red circle in the centre', '-o', join(dir, 'out-gpu.png'), '--model', join(dir, 'model'), '--seed', '1', '--device', 'webgpu');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /on webgpu\)/);
+    assert.deepEqual(readFileSync(join(dir, 'out-gpu.png')), readFileSync(join(dir, 'out.png')));
+    r = run('caption', join(dir, 'out.png'), '--model', join(dir, 'model'), '--temperature', '1', '--seed', '2', '--device', 'webgpu');
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, cpuCaption);
+  }
 
   // Bad input: clear one-line errors, exit code 2, nothing spent.
   r = run('train', ...common, '--data', join(dir, 'missing'));
@@ -58,6 +72,9 @@ test('data -> tokenizers -> train -> generate -> caption, through the CLI', () =
   r = run('generate', 'x', '-o', join(dir, 'g.png'), '--model', join(dir, 'model'), '--top-p', '0');
   assert.equal(r.code, 2);
   assert.match(r.err, /top-p must be in \(0, 1\], got 0/);
+  r = run('generate', 'x', '-o', join(dir, 'g.png'), '--model', join(dir, 'model'), '--device', 'tpu');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--device: .*tpu/);
   r = run('caption', join(dir, 'corpus.txt'), '--model', join(dir, 'model'));
   assert.equal(r.code, 2);
   assert.match(r.err, /not a readable PNG/);
