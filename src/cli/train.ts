@@ -23,7 +23,8 @@ const USAGE = `usage: cm3leon train [--preset small] [--data data/emoji,data/sha
   --lr X                   peak learning rate (default 1e-3)   --warmup N      warmup steps (default 100)
   --accumulate N           micro-batches per step (default 1)  --limit N       at most N caption pairs per dataset
   --mask-probability P     share of documents given the CM3 infill transform (default 0.5)
-  --eval-every N  --checkpoint-every N  --seed N  --resume`;
+  --eval-every N  --checkpoint-every N  --seed N  --resume
+  --device cpu|webgpu|auto  where the decoder trains (default cpu; data preparation stays on the CPU)`;
 
 function num(values: Record<string, unknown>, name: string, fallback: number, integer = true): number {
   const v = values[name];
@@ -36,7 +37,7 @@ function num(values: Record<string, unknown>, name: string, fallback: number, in
 export async function run(args: string[]): Promise<void> {
   let values: Record<string, string | boolean | undefined>;
   try {
-    const stringOptions = ['preset', 'data', 'text-tokenizer', 'image-tokenizer', 'run', 'out', 'steps', 'stop-after', 'batch', 'seq', 'lr', 'warmup', 'accumulate', 'limit', 'mask-probability', 'eval-every', 'checkpoint-every', 'seed'];
+    const stringOptions = ['preset', 'data', 'text-tokenizer', 'image-tokenizer', 'run', 'out', 'steps', 'stop-after', 'batch', 'seq', 'lr', 'warmup', 'accumulate', 'limit', 'mask-probability', 'eval-every', 'checkpoint-every', 'seed', 'device'];
     const spec: Record<string, { type: 'string' | 'boolean' }> = { resume: { type: 'boolean' }, help: { type: 'boolean' } };
     for (const k of stringOptions) spec[k] = { type: 'string' };
     ({ values } = parseArgs({ args, options: spec }) as { values: Record<string, string | boolean | undefined> });
@@ -73,6 +74,7 @@ export async function run(args: string[]): Promise<void> {
   const { train } = await import('../train/trainer.js');
   const { MODEL_INFO } = await import('../decoding/pipeline.js');
   const { writeFileAtomic } = await import('../nn/index.js');
+  const { withHostCopies } = await import('../tensor/index.js');
 
   const tok = MultimodalTokenizer.load(textPath, imageDir);
   const seqLen = seq;
@@ -100,15 +102,23 @@ export async function run(args: string[]): Promise<void> {
     seqLen, seed: num(values, 'seed', 0), accumulate: num(values, 'accumulate', 1), evalRows: 64,
     transform: (doc, rng) => cm3Mask(doc, special, rng, { maskProbability }),
   });
-  const model = new Decoder(config);
-  console.error(`parameters: ${(model.numParameters() / 1e6).toFixed(2)}M; ${steps} steps of ${batch} x ${seqLen} tokens`);
+  const { parseDevice, selectDevice, setBackend } = await import('../backends/index.js');
+  let device: string;
+  try {
+    device = (await selectDevice(parseDevice(String(values.device ?? 'cpu')))).name;
+  } catch (err) {
+    throw new CliError(`train: --device: ${(err as Error).message}`);
+  }
+  const model = new Decoder(config); // on the selected device (resuming loads there too)
+  console.error(`parameters: ${(model.numParameters() / 1e6).toFixed(2)}M; ${steps} steps of ${batch} x ${seqLen} tokens on ${device}`);
   const t0 = performance.now();
-  const result = train(model, source, {
+  const result = await train(model, source, {
     runDir, steps, lr, warmup: num(values, 'warmup', 100), accumulate: num(values, 'accumulate', 1),
     evalEvery: num(values, 'eval-every', 200), checkpointEvery: num(values, 'checkpoint-every', 100),
     stopAfter: values['stop-after'] === undefined ? undefined : num(values, 'stop-after', steps), resume: !!values.resume,
   });
-  saveDecoder(outDir, result.model, { step: String(result.step) }, { eos: ids.eos, pad: ids.pad });
+  await withHostCopies(result.model.parameters(), () => saveDecoder(outDir, result.model, { step: String(result.step) }, { eos: ids.eos, pad: ids.pad }));
+  setBackend('cpu');
   const info = { textTokenizer: relative(outDir, textPath), imageTokenizer: relative(outDir, imageDir), preset, trainedWith: `cm3leon train ${args.join(' ')}` };
   writeFileAtomic(join(outDir, MODEL_INFO), `${JSON.stringify(info, null, 2)}\n`);
   console.log(`wrote ${outDir}: step ${result.step}, train loss ${result.lastLoss.toFixed(4)}, held-out loss ${result.evalLoss?.toFixed(4)}, ${((performance.now() - t0) / 60000).toFixed(1)} min`);

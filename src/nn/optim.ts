@@ -76,6 +76,11 @@ export class AdamW {
   }
 
   /** Optimizer state as host arrays in parameter order (for checkpoints). */
+  /** The moment tensors of every parameter (created when missing), e.g. to read them to the host. */
+  stateTensors(): Tensor[] {
+    return this.groups.flatMap((g) => g.params).flatMap((p) => [this.slot(p).m, this.slot(p).v]);
+  }
+
   exportState(): { step: number; m: TypedArray[]; v: TypedArray[] } {
     const all = this.groups.flatMap((g) => g.params);
     return { step: this.step, m: all.map((p) => this.slot(p).m.dataSync()), v: all.map((p) => this.slot(p).v.dataSync()) };

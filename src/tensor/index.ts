@@ -1,6 +1,6 @@
 /** The tensor engine's public surface (backend-independent). */
 export * from './ops/index.js';
-export { Tensor } from './tensor.js';
+export { Tensor, withHostCopies } from './tensor.js';
 export { backward, type BackwardOptions } from './autograd.js';
 export { tidy, noGrad, dispose, isGradEnabled } from './scope.js';
 export { getBackend, setBackend, listBackends, registerBackend, type Backend, type Kernels, type View } from './backend.js';

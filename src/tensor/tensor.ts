@@ -90,6 +90,8 @@ export class Tensor implements View {
   /** Contiguous copy of the data, synchronously (CPU), as a typed array. */
   dataSync(): TypedArray {
     this.assertLive('dataSync');
+    const copy = hostCopies?.get(this);
+    if (copy) return copy;
     const out = this.backend.readSync(this);
     if (out === null) throw new Error(`dataSync: backend '${this.backend.name}' only reads asynchronously; use await tensor.data()`);
     return out;
@@ -125,5 +127,25 @@ export class Tensor implements View {
 
   toString(): string {
     return `Tensor(${fmt(this.shape)}, ${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+}
+
+/** Host copies of device tensors while `withHostCopies` runs (see there). */
+let hostCopies: Map<Tensor, TypedArray> | null = null;
+
+/**
+ * Reads `tensors` to the host (asynchronously: any backend), then runs `fn` with `dataSync()` of
+ * those tensors answering from the copies — so synchronous savers (checkpoints, safetensors) work
+ * for a model on WebGPU. `fn` must not change the tensors.
+ */
+export async function withHostCopies<R>(tensors: readonly Tensor[], fn: () => R): Promise<R> {
+  const copies = new Map<Tensor, TypedArray>();
+  for (const t of tensors) if (t.backend.readSync(t) === null) copies.set(t, await t.data());
+  const previous = hostCopies;
+  hostCopies = copies;
+  try {
+    return fn();
+  } finally {
+    hostCopies = previous;
   }
 }

@@ -3,13 +3,14 @@
  * global gradient clipping, gradient accumulation, periodic held-out evaluation, crash-safe
  * checkpoints with optimizer state (`resume` continues from the last one, so a SIGKILL loses at
  * most one checkpoint interval), NaN/Inf detection, a progress line with tokens/s and ETA, a JSONL
- * metric log and a loss-curve PNG. Data comes from a BatchSource that is deterministic in
+ * metric log and a loss-curve PNG. Runs on the model's backend (CPU or WebGPU: losses and norms
+ * are read asynchronously, checkpoints through host copies). Data comes from a BatchSource that is deterministic in
  * (step, micro-batch), so a resumed run sees exactly the batches an uninterrupted one would.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as T from '../tensor/index.js';
-import { AdamW, clipGradNorm, warmupCosine } from '../nn/index.js';
+import { AdamW, clipGradNormAsync, warmupCosine } from '../nn/index.js';
 import type { Decoder } from '../model/decoder.js';
 import { findCheckpoint, loadCheckpoint, saveCheckpoint, type TrainerState } from './run-dir.js';
 import { writePlot } from './plot.js';
@@ -65,15 +66,18 @@ function fmtTime(s: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
 }
 
-export function evaluate(model: Decoder, batches: Batch[], batchSize: number, seqLen: number): number {
+export async function evaluate(model: Decoder, batches: Batch[], batchSize: number, seqLen: number): Promise<number> {
   let total = 0;
   let count = 0;
+  const backend = model.embedTokens.weight.backend.name;
   for (const b of batches) {
-    const loss = T.tidy(() => T.noGrad(() => {
-      const ids = T.tensor(b.ids, [batchSize, seqLen], { dtype: 'i32' });
-      const targets = T.tensor(b.targets, [batchSize, seqLen], { dtype: 'i32' });
-      return model.loss(ids, targets).item();
+    const lossT = T.tidy(() => T.noGrad(() => {
+      const ids = T.tensor(b.ids, [batchSize, seqLen], { dtype: 'i32', backend });
+      const targets = T.tensor(b.targets, [batchSize, seqLen], { dtype: 'i32', backend });
+      return model.loss(ids, targets);
     }));
+    const loss = await lossT.itemAsync();
+    lossT.dispose();
     const n = b.targets.reduce((s, t) => s + (t === -100 ? 0 : 1), 0);
     if (n > 0) {
       total += loss * n;
@@ -84,7 +88,7 @@ export function evaluate(model: Decoder, batches: Batch[], batchSize: number, se
 }
 
 /** Trains `model` (or the checkpoint's model when resuming) and returns it. */
-export function train(initial: Decoder, source: BatchSource, o: TrainOptions): TrainResult {
+export async function train(initial: Decoder, source: BatchSource, o: TrainOptions): Promise<TrainResult> {
   const accumulate = o.accumulate ?? 1;
   const evalEvery = o.evalEvery ?? 100;
   const checkpointEvery = o.checkpointEvery ?? 100;
@@ -118,7 +122,8 @@ export function train(initial: Decoder, source: BatchSource, o: TrainOptions): T
   let windowTokens = 0;
   let rate = 0;
 
-  const checkpoint = (): void => saveCheckpoint(o.runDir, model, opt, state);
+  const checkpoint = (): Promise<void> => T.withHostCopies([...model.parameters(), ...opt.stateTensors()], () => saveCheckpoint(o.runDir, model, opt, state));
+  const backend = model.embedTokens.weight.backend.name;
   const record = (obj: Record<string, unknown>): void => appendFileSync(metricsPath, `${JSON.stringify(obj)}\n`);
 
   const lastStep = Math.min(o.steps, o.stopAfter ?? Infinity);
@@ -127,15 +132,17 @@ export function train(initial: Decoder, source: BatchSource, o: TrainOptions): T
     let lossSum = 0;
     for (let micro = 0; micro < accumulate; micro++) {
       const b = source.batch(state.step, micro);
-      lossSum += T.tidy(() => {
-        const ids = T.tensor(b.ids, [batchSize, seqLen], { dtype: 'i32' });
-        const targets = T.tensor(b.targets, [batchSize, seqLen], { dtype: 'i32' });
+      const lossT = T.tidy(() => {
+        const ids = T.tensor(b.ids, [batchSize, seqLen], { dtype: 'i32', backend });
+        const targets = T.tensor(b.targets, [batchSize, seqLen], { dtype: 'i32', backend });
         const loss = accumulate > 1 ? T.div(model.loss(ids, targets), accumulate) : model.loss(ids, targets);
         T.backward(loss);
-        return loss.item();
+        return loss;
       });
+      lossSum += await lossT.itemAsync();
+      lossT.dispose();
     }
-    const gradNorm = clipGradNorm(model.parameters(), o.clip ?? 1.0);
+    const gradNorm = await clipGradNormAsync(model.parameters(), o.clip ?? 1.0);
     if (!Number.isFinite(lossSum) || !Number.isFinite(gradNorm)) {
       opt.zeroGrad();
       badSteps++;
@@ -167,14 +174,14 @@ export function train(initial: Decoder, source: BatchSource, o: TrainOptions): T
       log(`[${'#'.repeat(done)}${'.'.repeat(30 - done)}] step ${state.step}/${o.steps} loss ${lossSum.toFixed(4)} lr ${opt.lr.toExponential(2)} ${Math.round(rate)} tok/s ETA ${fmtTime(eta)}`, false);
     }
     if (state.step % evalEvery === 0 || state.step === o.steps) {
-      evalLoss = evaluate(model, source.evalBatches(), batchSize, seqLen);
+      evalLoss = await evaluate(model, source.evalBatches(), batchSize, seqLen);
       evalHistory.push([state.step, evalLoss]);
       if (state.bestEvalLoss === null || evalLoss < state.bestEvalLoss) state.bestEvalLoss = evalLoss;
       record({ step: state.step, evalLoss });
       log(`step ${state.step}: held-out loss ${evalLoss.toFixed(4)}`, true);
       writePlot(join(o.runDir, 'loss.png'), [{ points: history, colour: [40, 90, 200] }, { points: evalHistory, colour: [220, 80, 30] }], { title: 'loss (blue: train, orange: held-out)' });
     }
-    if (state.step % checkpointEvery === 0 || state.step === lastStep) checkpoint();
+    if (state.step % checkpointEvery === 0 || state.step === lastStep) await checkpoint();
   }
   return { model, step: state.step, lastLoss, evalLoss, tokensPerSecond: rate };
 }

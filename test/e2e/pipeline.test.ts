@@ -52,8 +52,13 @@ test('data -> tokenizers -> train -> generate -> caption, through the CLI', () =
   r = run('caption', join(dir, 'out.png'), '--model', join(dir, 'model'), '--temperature', '1', '--seed', '2');
   assert.equal(r.code, 0, r.err);
   if (gpu) {
-    // The decoder on WebGPU: the same tokens (so the same image bytes) and the same caption.
     const cpuCaption = r.out;
+    // Training on WebGPU through the CLI (the same two steps as above, in its own run directory).
+    r = run('train', ...common.map((a) => (a === join(dir, 'run') ? join(dir, 'run-gpu') : a === join(dir, 'model') ? join(dir, 'model-gpu') : a)), '--stop-after', '2', '--device', 'webgpu');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /on webgpu/);
+    assert.ok(existsSync(join(dir, 'model-gpu', 'model.safetensors')));
+    // The decoder on WebGPU: the same tokens (so the same image bytes) and the same caption.
     r = run('generate', 'a large red circle in the centre', '-o', join(dir, 'out-gpu.png'), '--model', join(dir, 'model'), '--seed', '1', '--device', 'webgpu');
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /on webgpu\)/);

@@ -24,9 +24,9 @@ test('packing keeps every token exactly once as a target, in rows of seqLen + 1'
   for (let i = 1; i < rows.length; i++) assert.equal(rows[i]![0], rows[i - 1]![8], 'rows overlap by one token');
 });
 
-test('training lowers the loss and writes metrics, a loss curve and a checkpoint', () => {
+test('training lowers the loss and writes metrics, a loss curve and a checkpoint', async () => {
   const runDir = tmp();
-  const r = train(tinyModel(), source(), { runDir, steps: 60, lr: 3e-3, warmup: 5, evalEvery: 30, checkpointEvery: 30, log: quiet });
+  const r = await train(tinyModel(), source(), { runDir, steps: 60, lr: 3e-3, warmup: 5, evalEvery: 30, checkpointEvery: 30, log: quiet });
   const lines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
   const losses = lines.filter((l) => l.loss !== undefined).map((l) => l.loss!);
   assert.equal(losses.length, 60);
@@ -38,13 +38,13 @@ test('training lowers the loss and writes metrics, a loss curve and a checkpoint
   assert.equal(loadCheckpoint(findCheckpoint(runDir)!).state.step, 60);
 });
 
-test('stopping and resuming gives the same model as an uninterrupted run', () => {
+test('stopping and resuming gives the same model as an uninterrupted run', async () => {
   const [a, b] = [tmp(), tmp()];
   const opts = { steps: 12, lr: 3e-3, warmup: 3, evalEvery: 100, checkpointEvery: 4, log: quiet };
-  const full = train(tinyModel(), source(), { ...opts, runDir: a });
-  train(tinyModel(), source(), { ...opts, stopAfter: 6, runDir: b });
+  const full = await train(tinyModel(), source(), { ...opts, runDir: a });
+  await train(tinyModel(), source(), { ...opts, stopAfter: 6, runDir: b });
   // The resumed run starts from the checkpoint, whatever model it is handed.
-  const resumed = train(tinyModel(99), source(), { ...opts, runDir: b, resume: true });
+  const resumed = await train(tinyModel(99), source(), { ...opts, runDir: b, resume: true });
   assert.equal(resumed.step, 12);
   const pa = full.model.namedParameters();
   for (const [name, p] of resumed.model.namedParameters()) {
@@ -79,17 +79,17 @@ test('a SIGKILL loses at most one checkpoint interval', async () => {
   assert.ok(dir, 'a complete checkpoint survives the kill');
   const { state } = loadCheckpoint(dir);
   assert.ok(state.step >= reached - 2 && state.step % 2 === 0, `checkpoint at step ${state.step}, killed after step ${reached}`);
-  const r = train(tinyModel(), source(), { runDir, steps: state.step + 2, lr: 1e-3, warmup: 2, checkpointEvery: 2, evalEvery: 1000, resume: true, log: quiet });
+  const r = await train(tinyModel(), source(), { runDir, steps: state.step + 2, lr: 1e-3, warmup: 2, checkpointEvery: 2, evalEvery: 1000, resume: true, log: quiet });
   assert.equal(r.step, state.step + 2);
   assert.ok(!existsSync(join(runDir, 'checkpoint.tmp')) || findCheckpoint(runDir) !== null);
 });
 
-test('non-finite losses skip the step, then stop the run with the checkpoint intact', () => {
+test('non-finite losses skip the step, then stop the run with the checkpoint intact', async () => {
   const runDir = tmp();
   const model = tinyModel();
-  train(model, source(), { runDir, steps: 2, lr: 1e-3, warmup: 1, checkpointEvery: 2, log: quiet });
+  await train(model, source(), { runDir, steps: 2, lr: 1e-3, warmup: 1, checkpointEvery: 2, log: quiet });
   const w = model.namedParameters().get('layers.0.fc1.weight')!;
   assignData(w, new Float32Array(w.size).fill(NaN));
-  assert.throws(() => train(model, source(), { runDir, steps: 10, lr: 1e-3, warmup: 1, maxBadSteps: 3, log: quiet }), /3 consecutive non-finite steps at step 0; the last checkpoint .* is intact/);
+  await assert.rejects(train(model, source(), { runDir, steps: 10, lr: 1e-3, warmup: 1, maxBadSteps: 3, log: quiet }), /3 consecutive non-finite steps at step 0; the last checkpoint .* is intact/);
   assert.equal(loadCheckpoint(findCheckpoint(runDir)!).state.step, 2);
 });
