@@ -9,12 +9,16 @@ import { CliError } from './errors.js';
 
 export const summary = 'evaluate a trained model on held-out data';
 
-const USAGE = `usage: cm3leon eval [--model models/cm3leon-small] [--shapes data/shapes] [--emoji data/emoji] [--n 64] [-o eval-out]`;
+const USAGE = `usage: cm3leon eval [--model models/cm3leon-small] [--shapes data/shapes] [--emoji data/emoji] [--n 64] [-o eval-out]
+                    [--cfg-sweep 1,2,3,5,7]
+
+--cfg-sweep  also generates the held-out Shapes captions at each classifier-free guidance scale and
+             scores them (the paper's Fig. 4 CFG axis): table in eval.json, plot cfg-sweep.png`;
 
 export async function run(args: string[]): Promise<void> {
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args, options: { model: { type: 'string' }, shapes: { type: 'string' }, emoji: { type: 'string' }, n: { type: 'string' }, o: { type: 'string', short: 'o' }, seed: { type: 'string' }, help: { type: 'boolean' } } }));
+    ({ values } = parseArgs({ args, options: { model: { type: 'string' }, shapes: { type: 'string' }, emoji: { type: 'string' }, n: { type: 'string' }, o: { type: 'string', short: 'o' }, seed: { type: 'string' }, 'cfg-sweep': { type: 'string' }, help: { type: 'boolean' } } }));
   } catch (err) {
     throw new CliError(`eval: ${(err as Error).message}\n\n${USAGE}`);
   }
@@ -25,6 +29,8 @@ export async function run(args: string[]): Promise<void> {
   const n = Number(values.n ?? 64);
   if (!Number.isInteger(n) || n < 2) throw new CliError(`eval: --n must be an integer >= 2, got '${String(values.n)}'`);
   for (const d of [modelDir, shapes, emoji]) if (!existsSync(d)) throw new CliError(`eval: ${d} not found`);
+  const sweep = values['cfg-sweep'] === undefined ? [] : String(values['cfg-sweep']).split(',').map(Number);
+  if (sweep.some((x) => !Number.isFinite(x) || x < 0)) throw new CliError(`eval: --cfg-sweep takes non-negative scales, e.g. 1,2,3,5,7; got '${String(values['cfg-sweep'])}'`);
   const out = String(values.o ?? 'eval-out');
   mkdirSync(out, { recursive: true });
   const { Cm3leon } = await import('../decoding/pipeline.js');
@@ -48,8 +54,23 @@ export async function run(args: string[]): Promise<void> {
   writePng(join(out, 'emoji-heldout.png'), captionSheet(gen(emojiHeld)));
   writePng(join(out, 'emoji-train.png'), captionSheet(gen(emojiTrain)));
   const captions = emojiHeld.slice(0, 8).map((it) => ({ truth: it.caption, generated: m.caption(it.image, { temperature: 0 }) }));
+  const cfgSweep: { cfg: number; single: unknown; multi: unknown }[] = [];
+  for (const cfg of sweep) {
+    log(`shapes: CFG ${cfg}`);
+    const r = evaluateShapes(m, shapesHeld, { seed, cfg, caption: false });
+    cfgSweep.push({ cfg, single: r.single, multi: r.multi });
+    writePng(join(out, `shapes-heldout-cfg${cfg}.png`), captionSheet(r.generations.slice(0, 16)));
+  }
+  if (cfgSweep.length > 0) {
+    const { writePlot } = await import('../train/plot.js');
+    const line = (f: (r: (typeof cfgSweep)[number]) => number, colour: [number, number, number]) => ({ points: cfgSweep.map((r) => [r.cfg, f(r)] as [number, number]), colour });
+    const single = (k: 'shape' | 'colour' | 'position') => (r: (typeof cfgSweep)[number]) => (r.single as Record<string, number>)[k]!;
+    writePlot(join(out, 'cfg-sweep.png'), [line(single('shape'), [40, 90, 200]), line(single('colour'), [220, 80, 30]), line(single('position'), [40, 160, 60]), line((r) => (r.multi as { objectMatch: number }).objectMatch, [120, 120, 120])],
+      { title: 'Shapes held-out vs CFG scale: shape (blue), colour (orange), position (green), multi-object match (grey)' });
+  }
   const result = {
     model: modelDir, n, seed, date: new Date().toISOString(),
+    cfgSweep,
     imageNll: nll,
     shapes: { single: s.single, multi: s.multi, chanceSingle: s.chanceSingle, chanceMulti: s.chanceMulti, captionAccuracy: s.captionAccuracy },
     emojiCaptions: captions,

@@ -120,16 +120,19 @@ export interface ShapesEval {
   generations: { caption: string; image: RgbImage }[];
 }
 
-/** Generates an image for each held-out Shapes caption and scores it; captions each held-out image. */
-export function evaluateShapes(m: Cm3leon, items: readonly CaptionItem[], o: { temperature?: number; topP?: number; seed?: number } = {}): ShapesEval {
-  const gens = items.map((item, i) => m.generateImage(item.caption, { temperature: o.temperature ?? 1, topP: o.topP ?? 0.9, seed: (o.seed ?? 0) + i }).image);
+/**
+ * Generates an image for each held-out Shapes caption and scores it; captions each held-out image
+ * (unless `caption: false`). `cfg` turns on classifier-free guidance at that scale.
+ */
+export function evaluateShapes(m: Cm3leon, items: readonly CaptionItem[], o: { temperature?: number; topP?: number; seed?: number; cfg?: number; caption?: boolean } = {}): ShapesEval {
+  const gens = items.map((item, i) => m.generateImage(item.caption, { temperature: o.temperature ?? 1, topP: o.topP ?? 0.9, seed: (o.seed ?? 0) + i, cfg: o.cfg }).image);
   const pairs = items.map((item, i) => ({ truth: item.objects ?? [], image: gens[i]!, n: item.objects?.length ?? 0 }));
   // Chance: score each generation against the truth of a different scene (a fixed derangement).
   const chance = items.map((item, i) => ({ truth: items[(i + 1) % items.length]!.objects ?? [], image: gens[i]!, n: items[(i + 1) % items.length]!.objects?.length ?? 0 }));
   let captionHits = 0;
   let captionCount = 0;
   items.forEach((item) => {
-    if (item.objects?.length !== 1) return;
+    if (item.objects?.length !== 1 || o.caption === false) return;
     const text = m.caption(item.image, { temperature: 0 }).toLowerCase();
     const t = item.objects[0]!;
     const words = new Set(text.split(/[^a-z]+/));

@@ -68,6 +68,16 @@ test('data -> tokenizers -> train -> generate -> caption, through the CLI', () =
     assert.equal(r.out, cpuCaption);
   }
 
+  // Held-out evaluation with a CFG sweep (the Shapes set stands in for emoji too).
+  r = run('eval', '--model', join(dir, 'model'), '--shapes', data, '--emoji', data, '--n', '2', '--cfg-sweep', '1,2', '-o', join(dir, 'eval'));
+  assert.equal(r.code, 0, r.err);
+  const evalJson = JSON.parse(readFileSync(join(dir, 'eval', 'eval.json'), 'utf8')) as { cfgSweep: { cfg: number }[] };
+  assert.deepEqual(evalJson.cfgSweep.map((x) => x.cfg), [1, 2]);
+  assert.ok(existsSync(join(dir, 'eval', 'cfg-sweep.png')));
+  r = run('eval', '--model', join(dir, 'model'), '--shapes', data, '--emoji', data, '--cfg-sweep', '1,x');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--cfg-sweep takes non-negative scales/);
+
   // Bad input: clear one-line errors, exit code 2, nothing spent.
   r = run('train', ...common, '--data', join(dir, 'missing'));
   assert.equal(r.code, 2);
