@@ -645,13 +645,23 @@ def main():
     ap.add_argument("--device", default=None, help="cuda or cpu (default: cuda if available)")
     ap.add_argument("--quick", action="store_true", help="tiny sizes, for a few-second CPU test")
     ap.add_argument("--what", default="matmul,train,decode", help="sections: matmul,train,decode")
+    ap.add_argument("--model-config", default=None, help="VOCAB,WIDTH,HEADS,LAYERS,MAXPOS for train/decode (default: the GPU benchmark's)")
+    ap.add_argument("--decode-batches", default=None, help="comma-separated decode batch sizes (default 1,16)")
+    ap.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: all cores)")
     args = ap.parse_args()
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     what = [w.strip() for w in args.what.split(",") if w.strip()]
     unknown = [w for w in what if w not in ("matmul", "train", "decode")]
     if unknown:
         ap.error(f"unknown section(s) {unknown}; choose from matmul,train,decode")
-    cfg = QUICK if args.quick else FULL
+    cfg = dict(QUICK if args.quick else FULL)
+    if args.model_config:
+        v, w, h, l, p = (int(x) for x in args.model_config.split(","))
+        cfg["model"] = {"vocab": v, "width": w, "heads": h, "layers": l, "maxPositions": p}
+    if args.decode_batches:
+        cfg["decodeBatches"] = [int(x) for x in args.decode_batches.split(",")]
+    if device == "cpu":
+        torch.set_num_threads(args.threads or os.cpu_count() or 1)
 
     t_start = time.perf_counter()
     result = {"peer": f"pytorch-{device}", "quick": args.quick, "sections": what}

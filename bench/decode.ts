@@ -1,0 +1,98 @@
+/**
+ * Decoding speed on the CPU: greedy tokens/s with the KV cache at batch 1 and 8 for the `small`
+ * preset's architecture (4 layers, width 256, 4 heads, the shipped vocabulary size), 64-token prompt
+ * + 256 new tokens, beside PyTorch on the same CPU in the same run (a plain KV-cache loop over the
+ * same decoder, bench/gpu/torch_peer.py); the cost of classifier-free guidance (two streams) against
+ * one; and the time to one 64x64 image with the shipped model.
+ *
+ *   node dist/bench/decode.js [--quick] [--json]
+ */
+import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as T from '../src/index.js';
+import { Decoder, KvCache } from '../src/model/decoder.js';
+import { generateImageCodes } from '../src/decoding/generate.js';
+import { Cm3leon } from '../src/decoding/pipeline.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const cfg = { vocabSize: 5120, dim: 256, heads: 4, layers: 4, maxPositions: 384 };
+const prompt = quick ? 8 : 64;
+const newTokens = quick ? 16 : 256;
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+/** Greedy decoding of `newTokens` after a random prompt at `batch`; tokens/s summed over the batch. */
+function greedy(model: Decoder, batch: number, runs: number): number {
+  const rng = new T.Rng(5);
+  const ids = Int32Array.from({ length: batch * prompt }, () => 3 + rng.int(cfg.vocabSize - 3));
+  const once = (): number => {
+    const cache = new KvCache(model.config, batch, prompt + newTokens);
+    const t0 = performance.now();
+    let logits = T.tidy(() => { const l = model.forwardCached(T.tensor(ids, [batch, prompt], { dtype: 'i32' }), cache); return T.slice(l, 1, prompt - 1, prompt); });
+    for (let s = 0; s < newTokens; s++) {
+      const d = logits.dataSync() as Float32Array;
+      logits.dispose();
+      const next = Int32Array.from({ length: batch }, (_, r) => {
+        let best = 0;
+        for (let j = 1; j < cfg.vocabSize; j++) if (d[r * cfg.vocabSize + j]! > d[r * cfg.vocabSize + best]!) best = j;
+        return best;
+      });
+      if (s === newTokens - 1) break;
+      logits = T.tidy(() => model.forwardCached(T.tensor(next, [batch, 1], { dtype: 'i32' }), cache));
+    }
+    const sec = (performance.now() - t0) / 1000;
+    cache.dispose();
+    return (batch * newTokens) / sec;
+  };
+  once();
+  return median(Array.from({ length: runs }, once));
+}
+
+const model = new Decoder({ ...cfg, initStd: 0.02, zeroOutputLayers: false, seed: 1 });
+const ours: Record<string, number> = {};
+for (const b of [1, 8]) ours[b] = Math.round(greedy(model, b, quick ? 1 : 3));
+
+// Guidance: image codes with CFG (two streams, the conditional and the unconditional) against one.
+const span = { imageStart: cfg.vocabSize - 1024, codebookSize: 1024, length: quick ? 16 : 256 };
+const timeCodes = (guided: boolean): number => {
+  const t0 = performance.now();
+  generateImageCodes(model, Int32Array.from({ length: 12 }, (_, i) => 40 + i), span, { seed: 1, guidance: guided ? { uncondPrompt: Int32Array.of(1, 3, 2), cfg: 3 } : undefined });
+  return (performance.now() - t0) / 1000;
+};
+timeCodes(false);
+const single = median([timeCodes(false), timeCodes(false), timeCodes(false)]);
+const guided = median([timeCodes(true), timeCodes(true), timeCodes(true)]);
+
+// One 64x64 image with the shipped model (prompt, 256 codes, VQ decode).
+let imageSeconds: number | null = null;
+if (existsSync('models/cm3leon-small/cm3leon.json')) {
+  const m = Cm3leon.load('models/cm3leon-small');
+  m.generateImage('a large red circle on a white background', { seed: 0 });
+  const t0 = performance.now();
+  m.generateImage('a large red circle on a white background', { seed: 1 });
+  imageSeconds = (performance.now() - t0) / 1000;
+}
+
+// The peer: PyTorch on the same CPU, same architecture, same prompt and lengths.
+let peer: Record<string, number> | string = 'not run';
+const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+const script = fileURLToPath(new URL('../../bench/gpu/torch_peer.py', import.meta.url));
+const r = spawnSync(python, [script, '--device', 'cpu', '--what', 'decode', '--model-config', `${cfg.vocabSize},${cfg.dim},${cfg.heads},${cfg.layers},${cfg.maxPositions}`, '--decode-batches', '1,8', ...(quick ? ['--quick'] : [])], { encoding: 'utf8', timeout: 600_000 });
+if (r.status === 0) {
+  const out = JSON.parse(r.stdout) as { decodeTorchLoop?: Record<string, { tokensPerSecond?: number }>; env?: { torch?: string; cpuThreads?: number } };
+  peer = { 1: Math.round(out.decodeTorchLoop?.['1']?.tokensPerSecond ?? NaN), 8: Math.round(out.decodeTorchLoop?.['8']?.tokensPerSecond ?? NaN), threads: out.env?.cpuThreads ?? NaN };
+} else {
+  peer = `PyTorch peer failed or missing (${(r.stderr || String(r.error)).trim().split('\n').at(-1)})`;
+}
+
+const result = {
+  date: new Date().toISOString(), machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
+  config: { ...cfg, prompt, newTokens, quick },
+  greedyTokensPerSecond: { ours, pytorchKvLoop: peer },
+  ratio: typeof peer === 'string' ? null : { 1: Number((ours[1]! / peer[1]!).toFixed(2)), 8: Number((ours[8]! / peer[8]!).toFixed(2)) },
+  imageCodes: { singleStreamSeconds: Number(single.toFixed(2)), cfgTwoStreamsSeconds: Number(guided.toFixed(2)), cfgCost: Number((guided / single).toFixed(2)) },
+  shippedModelImageSeconds: imageSeconds === null ? null : Number(imageSeconds.toFixed(2)),
+};
+console.log(JSON.stringify(result, null, args.includes('--json') ? 0 : 2));
