@@ -47,19 +47,23 @@ function feed(model: Decoder, need: Need): T.Tensor {
   });
 }
 
+/** The last position's logits for `need`, read with `read` (sync or async); the tensor is freed either way. */
+function answer<D>(model: Decoder, need: Need, read: (t: T.Tensor) => D): D {
+  const last = feed(model, need);
+  let out: D | undefined;
+  try {
+    out = read(last);
+    return out;
+  } finally {
+    if (out instanceof Promise) void out.finally(() => last.dispose()).catch(() => {});
+    else last.dispose();
+  }
+}
+
 function drive<R>(model: Decoder, loop: Loop<R>): R {
   let r = loop.next();
   try {
-    while (!r.done) {
-      const last = feed(model, r.value);
-      let data: Float32Array;
-      try {
-        data = Float32Array.from(last.dataSync() as Float32Array);
-      } finally {
-        last.dispose();
-      }
-      r = loop.next(data);
-    }
+    while (!r.done) r = loop.next(answer(model, r.value, (t) => Float32Array.from(t.dataSync() as Float32Array)));
   } catch (err) {
     loop.return(undefined as R); // runs the loop's finally: its caches are freed
     throw err;
@@ -70,18 +74,9 @@ function drive<R>(model: Decoder, loop: Loop<R>): R {
 async function driveAsync<R>(model: Decoder, loop: Loop<R>): Promise<R> {
   let r = loop.next();
   try {
-    while (!r.done) {
-      const last = feed(model, r.value);
-      let data: Float32Array;
-      try {
-        data = Float32Array.from((await last.data()) as Float32Array);
-      } finally {
-        last.dispose();
-      }
-      r = loop.next(data);
-    }
+    while (!r.done) r = loop.next(await answer(model, r.value, async (t) => Float32Array.from((await t.data()) as Float32Array)));
   } catch (err) {
-    loop.return(undefined as R); // runs the loop's finally: its caches are freed
+    loop.return(undefined as R);
     throw err;
   }
   return r.value;
