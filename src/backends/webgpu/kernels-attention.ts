@@ -38,6 +38,13 @@ function intoHeads(b0: number, t: number, h: number, d: number): OutputLayout {
   return { offset: b0 * t * h * d, row: h * d, inner: d, outer: t * h * d };
 }
 
+type CausalMode = 'scores' | 'keysSeen' | 'queriesSeeing';
+
+/** The causal-product setting for runMatmul (see matmul-tiled.wgsl), or none without a mask. */
+function causalMask(causal: boolean, tq: number, tk: number): (mode: CausalMode) => { causal?: { mode: CausalMode; shift: number } } {
+  return (mode) => (causal ? { causal: { mode, shift: tk - tq } } : {});
+}
+
 function useMatmulPath(h: number, tq: number, tk: number): boolean {
   const t = attentionTuning;
   if (t.mode === 'fused') return false;
@@ -77,7 +84,7 @@ export function attentionKernels(rt: Runtime): Pick<Kernels, 'attention' | 'atte
           const bc = Math.min(bcMax, b - b0);
           const z = bc * h;
           const sc = rt.alloc(z * tq * tk);
-          const mask = (mode: 'scores' | 'keysSeen' | 'queriesSeeing'): { causal?: { mode: typeof mode; shift: number } } => (causal ? { causal: { mode, shift: tk - tq } } : {});
+          const mask = causalMask(causal, tq, tk);
           runMatmul(rt, rows(q, b0), rows(k, b0, true), sc, { m: tq, n: tk, k: d, batches: z, inner: h, ...mask('scores') });
           rt.run('attention-softmax', {}, [sc, lse], new Params().u(0, z * tq).u(1, tq).u(2, tk).f32(3, scale).u(4, causal ? 1 : 0).u(5, b0 * h * tq), groups2d(z * tq));
           runMatmul(rt, scratch(sc, tq, tk, h), rows(v, b0), out, { m: tq, n: d, k: tk, batches: z, inner: h, ...mask('keysSeen') }, intoHeads(b0, tq, h, d));
@@ -112,7 +119,7 @@ export function attentionKernels(rt: Runtime): Pick<Kernels, 'attention' | 'atte
           const z = bc * h;
           const n = z * tq * tk;
           const shape = { batches: z, inner: h };
-          const mask = (mode: 'scores' | 'keysSeen' | 'queriesSeeing'): { causal?: { mode: typeof mode; shift: number } } => (causal ? { causal: { mode, shift: tk - tq } } : {});
+          const mask = causalMask(causal, tq, tk);
           // P = exp(scale q k^T - lse), masked; dV = P^T dOut; dS = P (dOut v^T - Di) scale; dQ = dS k; dK = dS^T q.
           const pr = rt.alloc(n);
           runMatmul(rt, rows(q, b0), rows(k, b0, true), pr, { m: tq, n: tk, k: d, ...shape, ...mask('scores') });
