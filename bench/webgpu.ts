@@ -10,8 +10,8 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as T from '../src/index.js';
 import { initWebGpu, type WebGpuBackend } from '../src/backends/webgpu/index.js';
-import { Decoder } from '../src/model/decoder.js';
 import { gptConfig } from './engine.js';
+import { gptTrainingStep } from './gpt-step.js';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -56,22 +56,10 @@ export async function benchGptStepOn(backend: string, steps: number): Promise<{ 
   const c = gptConfig;
   T.setBackend(backend);
   try {
-    const model = new Decoder({ vocabSize: c.vocabSize, dim: c.dim, heads: c.heads, layers: c.layers, maxPositions: c.maxPositions, initStd: 0.02, zeroOutputLayers: false });
-    const opt = new T.AdamW(model.parameters(), { lr: 1e-3, betas: [0.9, 0.95], weightDecay: 0.1 });
-    const rng = new T.Rng(3);
-    const idsData = Int32Array.from({ length: c.batch * c.seq }, () => rng.int(c.vocabSize));
-    const ids = T.tensor(idsData, [c.batch, c.seq], { dtype: 'i32' }).keep();
-    const targets = T.tensor(Int32Array.from(idsData, (_, i) => idsData[(i + 1) % idsData.length]!), [c.batch, c.seq], { dtype: 'i32' }).keep();
-    let last: T.Tensor | null = null;
-    const step = (): void => {
-      last?.dispose();
-      last = T.tidy(() => { const l = model.loss(ids, targets); T.backward(l); return l; }).keep();
-      opt.stepUpdate();
-      opt.zeroGrad();
-    };
-    const sec = await timeIt(backend, step, 0, steps);
-    const loss = await last!.itemAsync();
-    T.dispose([ids, targets, last!, ...model.parameters()]);
+    const g = gptTrainingStep(c);
+    const sec = await timeIt(backend, g.step, 0, steps);
+    const loss = await g.lastLoss();
+    g.dispose();
     return { tokensPerSecond: (c.batch * c.seq) / sec, msPerStep: sec * 1000, loss };
   } finally {
     T.setBackend('cpu');

@@ -18,6 +18,7 @@ import * as T from '../../src/index.js';
 import { initWebGpu, matmulTuning, queueTuning, type WebGpuBackend } from '../../src/backends/webgpu/index.js';
 import { Decoder, KvCache } from '../../src/model/decoder.js';
 import { assignData } from '../../src/nn/module.js';
+import { gptTrainingStep } from '../gpt-step.js';
 
 export const trainConfig = { vocabSize: 8192, dim: 512, heads: 8, layers: 8, maxPositions: 512, batch: 32, seq: 512 };
 export const quickTrainConfig = { vocabSize: 256, dim: 64, heads: 2, layers: 2, maxPositions: 64, batch: 2, seq: 32 };
@@ -104,19 +105,8 @@ async function trainBench(quick: boolean, steps: number): Promise<Record<string,
   const gpu = T.getBackend('webgpu') as WebGpuBackend;
   const c = quick ? quickTrainConfig : trainConfig;
   T.setBackend('webgpu');
-  const model = makeDecoder(c);
-  const opt = new T.AdamW(model.parameters(), { lr: 1e-3, betas: [0.9, 0.95], weightDecay: 0.1 });
-  const rng = new T.Rng(3);
-  const idsData = Int32Array.from({ length: c.batch * c.seq }, () => rng.int(c.vocabSize));
-  const ids = T.tensor(idsData, [c.batch, c.seq], { dtype: 'i32' }).keep();
-  const targets = T.tensor(Int32Array.from(idsData, (_, i) => idsData[(i + 1) % idsData.length]!), [c.batch, c.seq], { dtype: 'i32' }).keep();
-  let last: T.Tensor | null = null;
-  const step = (): void => {
-    last?.dispose();
-    last = T.tidy(() => { const l = model.loss(ids, targets); T.backward(l); return l; }).keep();
-    opt.stepUpdate();
-    opt.zeroGrad();
-  };
+  const g = gptTrainingStep(c);
+  const step = g.step;
   const times: number[] = [];
   const losses: number[] = [];
   const t00 = performance.now();
@@ -125,7 +115,7 @@ async function trainBench(quick: boolean, steps: number): Promise<Record<string,
     step();
     await gpu.sync();
     if (i >= 2) times.push((performance.now() - t0) / 1000); // two warm-up steps (pipelines compile)
-    losses.push(await last!.itemAsync());
+    losses.push(await g.lastLoss());
   }
   const sec = median(times);
   // One more step with a GPU timestamp per kernel (where the step's GPU time goes).
@@ -135,7 +125,7 @@ async function trainBench(quick: boolean, steps: number): Promise<Record<string,
     step();
     profile = profileRows(await gpu.queue.stopProfile(), 1);
   }
-  T.dispose([ids, targets, last!, ...model.parameters()]);
+  g.dispose();
   return {
     config: c, steps, tokensPerSecond: (c.batch * c.seq) / sec, msPerStep: sec * 1000, firstLoss: losses[0], lastLoss: losses.at(-1),
     totalSeconds: (performance.now() - t00) / 1000, dispatchesPerStep: Math.round(gpu.queue.dispatches / (steps + 2)),
