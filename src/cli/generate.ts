@@ -8,9 +8,11 @@ const DEFAULT_MODEL = 'models/cm3leon-small';
 
 const USAGE = `usage:
   cm3leon generate "<caption>" -o out.png [--model ${DEFAULT_MODEL}] [--temperature 1] [--top-p 0.9] [--top-k 0] [--seed 0]
-                   [--cfg SCALE | --cd-k K [--cd-alpha 0.1]] [--device cpu|webgpu|auto]
+                   [--cfg SCALE | --cd-k K [--cd-alpha 0.1]] [--samples N] [--device cpu|webgpu|auto]
   cm3leon caption image.png [--model ${DEFAULT_MODEL}] [--temperature 0] [--top-p 1] [--seed 0] [--device cpu|webgpu|auto]
 
+--samples N  N images with seeds seed, seed+1, ...: out.png becomes out-1.png ... out-N.png
+             (not reranked yet: that needs the retrieval bi-encoder)
 --device  where the decoder runs (default cpu; webgpu needs a GPU or a Vulkan driver such as Mesa's
           lavapipe; auto takes webgpu when an adapter exists). The same seed gives the same tokens
           on either, up to float rounding in near-ties.`;
@@ -19,7 +21,7 @@ function options(args: string[]) {
   try {
     return parseArgs({
       args, allowPositionals: true,
-      options: { o: { type: 'string', short: 'o' }, model: { type: 'string' }, temperature: { type: 'string' }, 'top-p': { type: 'string' }, 'top-k': { type: 'string' }, seed: { type: 'string' }, cfg: { type: 'string' }, 'cd-k': { type: 'string' }, 'cd-alpha': { type: 'string' }, device: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { o: { type: 'string', short: 'o' }, model: { type: 'string' }, temperature: { type: 'string' }, 'top-p': { type: 'string' }, 'top-k': { type: 'string' }, seed: { type: 'string' }, cfg: { type: 'string' }, 'cd-k': { type: 'string' }, 'cd-alpha': { type: 'string' }, device: { type: 'string' }, samples: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (err) {
     throw new CliError(`${(err as Error).message}\n\n${USAGE}`);
@@ -76,15 +78,20 @@ export async function run(args: string[], command: 'generate' | 'caption' = 'gen
     const cfg = values.cfg === undefined ? undefined : number(values.cfg, 'cfg', 1);
     const cdk = values['cd-k'] === undefined ? undefined : { k: number(values['cd-k'], 'cd-k', 0), alpha: number(values['cd-alpha'], 'cd-alpha', 0.1) };
     if (cfg !== undefined && cdk !== undefined) throw new CliError('generate: --cfg and --cd-k are two strategies; choose one');
-    let image;
-    try {
-      ({ image } = await m.generateImageAsync(caption, { ...sampling, cfg, cdk }));
-    } catch (err) {
-      throw new CliError((err as Error).message);
-    }
+    const samples = number(values.samples, 'samples', 1);
+    if (!Number.isInteger(samples) || samples < 1 || samples > 256) throw new CliError(`generate: --samples must be an integer in [1, 256], got '${String(values.samples)}'`);
     const { writePng } = await import('../data/image.js');
-    writePng(values.o, image);
-    console.log(`wrote ${values.o} (${image.width}x${image.height}, ${m.tok.imageLength} image tokens in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${m.model.embedTokens.weight.backend.name})`);
+    for (let i = 0; i < samples; i++) {
+      let image;
+      try {
+        ({ image } = await m.generateImageAsync(caption, { ...sampling, seed: sampling.seed + i, cfg, cdk }));
+      } catch (err) {
+        throw new CliError((err as Error).message);
+      }
+      const path = samples === 1 ? values.o : values.o.replace(/(\.png)?$/i, `-${i + 1}.png`);
+      writePng(path, image);
+      console.log(`wrote ${path} (${image.width}x${image.height}, ${m.tok.imageLength} image tokens in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${m.model.embedTokens.weight.backend.name})`);
+    }
     return;
   }
   const file = positionals[0];

@@ -51,6 +51,16 @@ test('data -> tokenizers -> train -> generate -> caption, through the CLI', () =
   assert.deepEqual([png.width, png.height], [64, 64]);
   r = run('caption', join(dir, 'out.png'), '--model', join(dir, 'model'), '--temperature', '1', '--seed', '2');
   assert.equal(r.code, 0, r.err);
+  const captionOut = r;
+  // Several samples: seeds 1, 2, 3; the first is the single sample above.
+  r = run('generate', 'a large red circle in the centre', '-o', join(dir, 'many.png'), '--model', join(dir, 'model'), '--seed', '1', '--samples', '3');
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(readFileSync(join(dir, 'many-1.png')), readFileSync(join(dir, 'out.png')));
+  assert.ok(existsSync(join(dir, 'many-3.png')));
+  r = run('generate', 'x', '-o', join(dir, 'g.png'), '--model', join(dir, 'model'), '--samples', '0');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--samples must be an integer in \[1, 256\]/);
+  r = captionOut;
   if (gpu) {
     const cpuCaption = r.out;
     // Training on WebGPU through the CLI (the same two steps as above, in its own run directory).
