@@ -5,6 +5,8 @@
 // partial sums meet in shared memory. The rows of a pass through shared memory KC columns at a time. Batch on grid z, two-level as in matmul.wgsl.
 // Params: as matmul.wgsl (0 M, 1 N, 2 K, 3..6 a, 7..10 b, 15..17 two-level batch, 18..22 output layout).
 
+//!include matmul-batch
+
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
@@ -20,10 +22,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let n = pu(1u);
   let k = pu(2u);
   let batch = wid.z;
-  let outer = batch / pu(15u);
-  let inner = batch % pu(15u);
-  let aBase = pu(3u) + outer * pu(16u) + inner * pu(4u);
-  let bBase = pu(7u) + outer * pu(17u) + inner * pu(8u);
+  let bases = matmulBases(batch);
+  let aBase = bases.a;
+  let bBase = bases.b;
   let cg = lid / 32u;
   let lane = lid % 32u;
   let col = wid.x * 8u + cg;
@@ -52,7 +53,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if (oc < n) {
       var s = 0.0;
       for (var l = 0u; l < 32u; l++) { s += red[r * 256u + c * 32u + l]; }
-      out[pu(22u) + outer * pu(20u) + inner * pu(19u) + r * pu(18u) + oc] = s;
+      out[bases.out + r * pu(18u) + oc] = s;
     }
   }
 }

@@ -20,6 +20,8 @@
 // (4 | 8), so (B, T, H, D) attention views batch over (b, h) without copies. The output element
 // (row, col) of batch entry z goes to 22 + split * 21 + outer * 20 + inner * 19 + row * 18 + col.
 
+//!include matmul-batch
+
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
@@ -42,10 +44,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let split = wid.z / batches;
   var kBegin = split * pu(13u);
   var kEnd = min(k, kBegin + pu(13u));
-  let outer = batch / pu(15u);
-  let inner = batch % pu(15u);
-  let aBase = pu(3u) + outer * pu(16u) + inner * pu(4u);
-  let bBase = pu(7u) + outer * pu(17u) + inner * pu(8u);
+  let bases = matmulBases(batch);
+  let aBase = bases.a;
+  let bBase = bases.b;
   let aRow = pu(5u);
   let aCol = pu(6u);
   let bRow = pu(9u);
@@ -112,7 +113,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     workgroupBarrier();
   }
-  let oBase = pu(22u) + split * pu(21u) + outer * pu(20u) + inner * pu(19u);
+  let oBase = bases.out + split * pu(21u);
   for (var r = 0u; r < 8u; r++) {
     let gr = row0 + select(64u + ty * 4u + r - 4u, ty * 4u + r, r < 4u);
     if (gr >= m) { continue; }

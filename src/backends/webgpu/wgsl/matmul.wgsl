@@ -7,6 +7,8 @@
 // products (see matmul-tiled); the output is written at
 // 22 + outer * 20 + inner * 19 + row * 18 + column (contiguous, or e.g. heads into (B, T, H, D)).
 
+//!include matmul-batch
+
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
@@ -24,10 +26,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let n = pu(1u);
   let k = pu(2u);
   let batch = wid.z;
-  let outer = batch / pu(15u);
-  let inner = batch % pu(15u);
-  let aBase = pu(3u) + outer * pu(16u) + inner * pu(4u);
-  let bBase = pu(7u) + outer * pu(17u) + inner * pu(8u);
+  let bases = matmulBases(batch);
+  let aBase = bases.a;
+  let bBase = bases.b;
   let row0 = wid.y * TM;
   let col0 = wid.x * TN;
   let cm = pu(23u);
@@ -66,7 +67,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     workgroupBarrier();
   }
-  let oBase = pu(22u) + outer * pu(20u) + inner * pu(19u);
+  let oBase = bases.out;
   for (var i = 0u; i < 4u; i++) {
     let r = row0 + tr + i;
     if (r >= m) { continue; }
