@@ -10,6 +10,9 @@ import { CliError } from './errors.js';
 export const summary = 'build and query the retrieval memory bank';
 
 const USAGE = `usage:
+  cm3leon retrieve train-encoder --data data/emoji,data/shapes -o models/bi-encoder [--steps 1500] [--batch 256]
+        [--lr 1e-3] [--text-layers 2] [--embed-dim 128] [--eval-every N] [--max-minutes M] [--resume] [--seed S]
+  cm3leon retrieve eval-encoder --encoder models/bi-encoder --data data/emoji,data/shapes [--json out.json]
   cm3leon retrieve build --data data/emoji,data/shapes -o data/memory-bank [--limit N]
   cm3leon retrieve query "<text>" --bank data/memory-bank [--k 4] [--rules]
   cm3leon retrieve query --image picture.png --bank data/memory-bank [--k 4] [--rules]
@@ -107,10 +110,92 @@ async function query(args: string[]): Promise<void> {
   });
 }
 
+const DEFAULT_TEXT_TOKENIZER = 'models/text-tokenizer/tokenizer.json';
+
+function numberOption(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new CliError(`--${name} must be a positive number, got '${String(value)}'`);
+  return n;
+}
+
+async function trainEncoder(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, {
+    data: { type: 'string' }, out: { type: 'string', short: 'o' }, steps: { type: 'string' }, batch: { type: 'string' },
+    lr: { type: 'string' }, 'text-layers': { type: 'string' }, 'embed-dim': { type: 'string' }, 'eval-every': { type: 'string' },
+    'max-minutes': { type: 'string' }, resume: { type: 'boolean' }, seed: { type: 'string' }, 'text-tokenizer': { type: 'string' },
+    limit: { type: 'string' },
+  });
+  if (values.help) return console.log(USAGE);
+  if (positionals.length) throw new CliError(`unexpected argument '${positionals[0]}'`);
+  if (!values.data) throw new CliError(`--data is required (comma-separated dataset directories)\n\n${USAGE}`);
+  if (!values.out) throw new CliError(`-o is required (the encoder directory to write)\n\n${USAGE}`);
+  const data = String(values.data).split(',').filter((d) => d.length > 0);
+  for (const d of data) if (!existsSync(d)) throw new CliError(`dataset ${d} does not exist; build it with \`cm3leon data build\``);
+  const tokPath = String(values['text-tokenizer'] ?? DEFAULT_TEXT_TOKENIZER);
+  if (!existsSync(tokPath)) throw new CliError(`text tokenizer ${tokPath} not found`);
+  const textLayers = values['text-layers'] === undefined ? 2 : Number(values['text-layers']);
+  if (!Number.isInteger(textLayers) || textLayers < 0) throw new CliError(`--text-layers must be a whole number >= 0, got '${String(values['text-layers'])}'`);
+  const steps = positive('steps', values.steps, 1500);
+  const out = String(values.out);
+  const [{ loadClipItems, trainClip, evaluateClip, formatRecall }, { defaultClipConfig }, { ClipEncoder }, { loadTokenizerJson }] = await Promise.all([
+    import('../retrieval/clip-train.js'), import('../retrieval/clip.js'), import('../retrieval/clip-encoder.js'), import('../tokenizers/tokenizer-json.js'),
+  ]);
+  const tokenizer = loadTokenizerJson(tokPath);
+  const config = defaultClipConfig(tokenizer.vocabSize, {
+    textLayers, embedDim: positive('embed-dim', values['embed-dim'], 128), seed: values.seed === undefined ? 0 : positive('seed', values.seed, 1),
+  });
+  const limit = values.limit === undefined ? undefined : positive('limit', values.limit, 1);
+  const log = (l: string): void => console.error(l);
+  const t0 = performance.now();
+  const [train, heldout] = await userErrors(async () => [
+    await loadClipItems(data, 'train', { size: config.imageSize, limit, log }),
+    await loadClipItems(data, 'heldout', { size: config.imageSize, limit, log }),
+  ]);
+  const maxMinutes = values['max-minutes'] === undefined ? undefined : numberOption('max-minutes', values['max-minutes'], 1);
+  const result = await trainClip({
+    out, config, train, heldout, steps, log,
+    encoderFor: (model) => new ClipEncoder(model, tokenizer, tokPath),
+    batch: positive('batch', values.batch, 256), lr: numberOption('lr', values.lr, 1e-3),
+    evalEvery: values['eval-every'] === undefined ? undefined : positive('eval-every', values['eval-every'], 500),
+    maxSeconds: maxMinutes === undefined ? undefined : maxMinutes * 60, resume: !!values.resume, seed: config.seed,
+  });
+  const metrics = await evaluateClip(result.encoder, heldout);
+  result.encoder.save(out, {
+    command: `cm3leon retrieve train-encoder ${args.join(' ')}`, data, steps: result.step, seconds: Math.round(result.seconds),
+    trainImages: train.length, heldoutImages: heldout.length, lastLoss: result.lastLoss, heldout: metrics,
+  });
+  console.log(`wrote ${out}: step ${result.step}, loss ${result.lastLoss.toFixed(4)}, ${((performance.now() - t0) / 60000).toFixed(1)} min; held-out ${formatRecall(metrics)}`);
+}
+
+async function evalEncoder(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, { encoder: { type: 'string' }, data: { type: 'string' }, json: { type: 'string' }, limit: { type: 'string' } });
+  if (values.help) return console.log(USAGE);
+  if (positionals.length) throw new CliError(`unexpected argument '${positionals[0]}'`);
+  if (!values.data) throw new CliError(`--data is required\n\n${USAGE}`);
+  const data = String(values.data).split(',').filter((d) => d.length > 0);
+  for (const d of data) if (!existsSync(d)) throw new CliError(`dataset ${d} does not exist; build it with \`cm3leon data build\``);
+  const [{ loadClipItems, evaluateClip, formatRecall }, { ClipEncoder }, { HashEncoder }] = await Promise.all([
+    import('../retrieval/clip-train.js'), import('../retrieval/clip-encoder.js'), import('../retrieval/encoders.js'),
+  ]);
+  const name = String(values.encoder ?? 'models/bi-encoder');
+  const encoder = await userErrors(async () => (name === 'hash-baseline' ? new HashEncoder() : ClipEncoder.load(name)));
+  const limit = values.limit === undefined ? undefined : positive('limit', values.limit, 1);
+  const heldout = await userErrors(() => loadClipItems(data, 'heldout', { limit }));
+  const metrics = await evaluateClip(encoder, heldout);
+  console.log(`${name} held-out ${formatRecall(metrics)}`);
+  if (values.json) {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(String(values.json), `${JSON.stringify({ encoder: name, ...metrics }, null, 2)}\n`);
+  }
+}
+
 export async function run(args: string[]): Promise<void> {
   const [what, ...rest] = args;
+  if (what === 'train-encoder') return trainEncoder(rest);
+  if (what === 'eval-encoder') return evalEncoder(rest);
   if (what === 'build') return build(rest);
   if (what === 'query') return query(rest);
   if (what === undefined || what === '--help' || what === '-h') return console.log(USAGE);
-  throw new CliError(`unknown retrieve command '${what}': expected 'build' or 'query'\n\n${USAGE}`);
+  throw new CliError(`unknown retrieve command '${what}': expected 'build', 'query', 'train-encoder' or 'eval-encoder'\n\n${USAGE}`);
 }
