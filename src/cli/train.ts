@@ -24,7 +24,11 @@ const USAGE = `usage: cm3leon train [--preset small] [--data data/emoji,data/sha
   --accumulate N           micro-batches per step (default 1)  --limit N       at most N caption pairs per dataset
   --mask-probability P     share of documents given the CM3 infill transform (default 0.5)
   --eval-every N  --checkpoint-every N  --seed N  --resume
-  --device cpu|webgpu|auto  where the decoder trains (default cpu; data preparation stays on the CPU)`;
+  --device cpu|webgpu|auto  where the decoder trains (default cpu; data preparation stays on the CPU)
+  --init DIR               start from a trained model directory's weights (same architecture)
+  --retrieval ENCODER      retrieval-augmented pretraining: each example is 0, 1 or 2 documents
+                           retrieved from the training data by this bi-encoder, then the document
+  --retrieve-max N         most documents prepended (default 2)`;
 
 function num(values: Record<string, unknown>, name: string, fallback: number, integer = true): number {
   const v = values[name];
@@ -37,7 +41,7 @@ function num(values: Record<string, unknown>, name: string, fallback: number, in
 export async function run(args: string[]): Promise<void> {
   let values: Record<string, string | boolean | undefined>;
   try {
-    const stringOptions = ['preset', 'data', 'text-tokenizer', 'image-tokenizer', 'run', 'out', 'steps', 'stop-after', 'batch', 'seq', 'lr', 'warmup', 'accumulate', 'limit', 'mask-probability', 'eval-every', 'checkpoint-every', 'seed', 'device'];
+    const stringOptions = ['preset', 'data', 'text-tokenizer', 'image-tokenizer', 'run', 'out', 'steps', 'stop-after', 'batch', 'seq', 'lr', 'warmup', 'accumulate', 'limit', 'mask-probability', 'eval-every', 'checkpoint-every', 'seed', 'device', 'init', 'retrieval', 'retrieve-max'];
     const spec: Record<string, { type: 'string' | 'boolean' }> = { resume: { type: 'boolean' }, help: { type: 'boolean' } };
     for (const k of stringOptions) spec[k] = { type: 'string' };
     ({ values } = parseArgs({ args, options: spec }) as { values: Record<string, string | boolean | undefined> });
@@ -66,7 +70,7 @@ export async function run(args: string[]): Promise<void> {
   if (maskProbability > 1) throw new CliError(`train: --mask-probability must be in [0, 1], got ${maskProbability}`);
 
   const { MultimodalTokenizer } = await import('../tokenizers/multimodal.js');
-  const { captionDocuments, loadDocuments, saveDocuments } = await import('../tasks/caption-docs.js');
+  const { captionRecords, recordDocuments } = await import('../tasks/caption-docs.js');
   const { Decoder } = await import('../model/decoder.js');
   const { saveDecoder } = await import('../model/checkpoint.js');
   const { cm3Mask } = await import('../model/cm3.js');
@@ -75,6 +79,7 @@ export async function run(args: string[]): Promise<void> {
   const { MODEL_INFO } = await import('../decoding/pipeline.js');
   const { writeFileAtomic } = await import('../nn/index.js');
   const { withHostCopies } = await import('../tensor/index.js');
+  type Rng = import('../tensor/index.js').Rng;
 
   const tok = MultimodalTokenizer.load(textPath, imageDir);
   const seqLen = seq;
@@ -84,23 +89,34 @@ export async function run(args: string[]): Promise<void> {
   const limit = values.limit === undefined ? undefined : num(values, 'limit', 0);
   const stamp = (p: string): string => `${resolve(p)}:${statSync(p).size}:${statSync(p).mtimeMs}`;
   const key = createHash('sha256').update([stamp(textPath), stamp(join(imageDir, 'model.safetensors')), ...dataDirs.map((d) => stamp(join(d, 'info.json'))), String(limit)].join('|')).digest('hex').slice(0, 16);
-  const docsFor = async (split: 'train' | 'heldout') => {
-    const path = join(runDir, `docs-${split}.safetensors`);
-    const cached = loadDocuments(path, key);
-    if (cached) return cached;
-    const docs = await captionDocuments(dataDirs, tok, { split, limit: split === 'heldout' && limit ? Math.ceil(limit / 4) : limit, log: (l) => console.error(l) });
-    saveDocuments(path, docs, key);
-    return docs;
-  };
-  const trainDocs = await docsFor('train');
-  const heldoutDocs = await docsFor('heldout');
+  const recordsFor = (split: 'train' | 'heldout') => captionRecords(dataDirs, tok, {
+    split, limit: split === 'heldout' && limit ? Math.ceil(limit / 4) : limit, log: (l) => console.error(l),
+    cache: join(runDir, `records-${split}.safetensors`), key,
+  });
+  const trainRecords = await recordsFor('train');
+  const { docs: trainDocs, recordOf } = recordDocuments(trainRecords, tok);
+  const heldoutDocs = recordDocuments(await recordsFor('heldout'), tok).docs;
   const tokens = trainDocs.reduce((s, d) => s + d.length, 0);
   console.error(`documents: ${trainDocs.length} train (${tokens} tokens), ${heldoutDocs.length} held-out; vocabulary ${tok.vocab.size}; model ${preset}`);
   const ids = tok.ids;
   const special = { eos: ids.eos, brk: ids.brk, infill: ids.infill, sentinels: ids.sentinels };
+  let transform = (doc: Int32Array, rng: Rng): Int32Array => cm3Mask(doc, special, rng, { maskProbability });
+  if (values.retrieval !== undefined) {
+    const encoderDir = String(values.retrieval);
+    const [{ ClipEncoder }, { planRetrieval, retrievalTransform, loadPixels }] = await Promise.all([import('../retrieval/clip-encoder.js'), import('../tasks/retrieval-docs.js')]);
+    let encoder;
+    try {
+      encoder = ClipEncoder.load(encoderDir);
+    } catch (err) {
+      throw new CliError(`train: --retrieval: ${(err as Error).message}`);
+    }
+    const pixels = await loadPixels(dataDirs, [...new Set(trainRecords.map((r) => r.image))]);
+    const plan = await planRetrieval(trainRecords, encoder, pixels, { seed: num(values, 'seed', 0), log: (l) => console.error(l) });
+    transform = retrievalTransform(plan, recordOf, tok, transform, { maxDocs: num(values, 'retrieve-max', 2) });
+    console.error(`retrieval: ${plan.bank.length} bank documents by ${encoder.id.name}@${encoder.id.version}; 0-${num(values, 'retrieve-max', 2)} prepended per example`);
+  }
   const source = new PackedSource(trainDocs, heldoutDocs, batch, {
-    seqLen, seed: num(values, 'seed', 0), accumulate: num(values, 'accumulate', 1), evalRows: 64,
-    transform: (doc, rng) => cm3Mask(doc, special, rng, { maskProbability }),
+    seqLen, seed: num(values, 'seed', 0), accumulate: num(values, 'accumulate', 1), evalRows: 64, transform,
   });
   const { parseDevice, selectDevice, setBackend } = await import('../backends/index.js');
   let device: string;
@@ -110,6 +126,20 @@ export async function run(args: string[]): Promise<void> {
     throw new CliError(`train: --device: ${(err as Error).message}`);
   }
   const model = new Decoder(config); // on the selected device (resuming loads there too)
+  if (values.init !== undefined) {
+    const { loadDecoder } = await import('../model/checkpoint.js');
+    let init;
+    try {
+      init = loadDecoder(String(values.init));
+    } catch (err) {
+      throw new CliError(`train: --init: ${(err as Error).message}`);
+    }
+    if (JSON.stringify({ ...init.config, seed: 0 }) !== JSON.stringify({ ...config, seed: 0 })) {
+      throw new CliError(`train: --init ${String(values.init)} has config ${JSON.stringify(init.config)}, this run needs ${JSON.stringify(config)}`);
+    }
+    model.loadStateDict(init.stateDict());
+    console.error(`initialised from ${String(values.init)}`);
+  }
   console.error(`parameters: ${(model.numParameters() / 1e6).toFixed(2)}M; ${steps} steps of ${batch} x ${seqLen} tokens on ${device}`);
   const t0 = performance.now();
   const result = await train(model, source, {
