@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import type { RgbImage } from '../data/index.js';
 import { loadDecoder } from '../model/checkpoint.js';
 import type { Decoder } from '../model/decoder.js';
-import { imageSegment, textSegment } from '../tokenizers/document.js';
+import { imageSegment, textSegment, type Document } from '../tokenizers/document.js';
 import { MultimodalTokenizer } from '../tokenizers/multimodal.js';
 import { generateImageCodes, generateImageCodesAsync, generateText, generateTextAsync, type ImageSpan, type GenerateOptions, type TextOptions } from './generate.js';
 import * as T from '../tensor/index.js';
@@ -58,23 +58,34 @@ export class Cm3leon {
     return new Cm3leon(model, tok, dir);
   }
 
-  /** Prompt ids for text-to-image: `<eos> caption <break>`. */
-  imagePrompt(caption: string): Int32Array {
+  /**
+   * Prompt ids for text-to-image: `<eos> caption <break>`, or with retrieved documents (each
+   * `text <break> image`) in front: `<eos> doc1 <eos> doc2 <eos> caption <break>`.
+   */
+  imagePrompt(caption: string, context: readonly Document[] = []): Int32Array {
     if (caption.trim() === '') throw new Error('generate: the caption is empty');
-    return this.tok.codec.encodePrompt([], [textSegment(caption)], { leadingEos: true });
+    return this.tok.codec.encodePrompt(context, [textSegment(caption)], { leadingEos: true });
   }
 
-  /** The unconditional stream's prompt: the caption replaced by `<mask>`: `<eos> <mask> <break>`. */
-  unconditionalPrompt(): Int32Array {
+  /**
+   * The unconditional stream's prompt: the caption replaced by `<mask>`: `<eos> <mask> <break>`.
+   * Retrieved documents stay in front, so guidance strengthens the caption, not the retrieval.
+   */
+  unconditionalPrompt(context: readonly Document[] = []): Int32Array {
     const ids = this.tok.ids;
-    return Int32Array.of(ids.eos, ids.mask, ids.brk);
+    const prefix = context.length ? this.tok.codec.encodeMany(context, { leadingEos: true }) : Int32Array.of(ids.eos);
+    return Int32Array.from([...prefix, ids.mask, ids.brk]);
   }
 
   private imageRequest(caption: string, o: ImageOptions): { prompt: Int32Array; span: ImageSpan; options: GenerateOptions } {
     const v = this.tok.vocab;
-    const { cfg, cdk, ...rest } = o;
-    const guidance = cfg !== undefined || cdk !== undefined ? { uncondPrompt: this.unconditionalPrompt(), cfg, cdk } : undefined;
-    return { prompt: this.imagePrompt(caption), span: { imageStart: v.imageStart, codebookSize: v.imageCodebookSize, length: this.tok.imageLength }, options: { ...rest, guidance } };
+    const { cfg, cdk, context, ...rest } = o;
+    const guidance = cfg !== undefined || cdk !== undefined ? { uncondPrompt: this.unconditionalPrompt(context), cfg, cdk } : undefined;
+    const prompt = this.imagePrompt(caption, context);
+    if (prompt.length + this.tok.imageLength > this.model.config.maxPositions) {
+      throw new Error(`generate: the prompt (${prompt.length} tokens with ${context?.length ?? 0} retrieved documents) and an image of ${this.tok.imageLength} codes exceed the model's ${this.model.config.maxPositions} positions`);
+    }
+    return { prompt, span: { imageStart: v.imageStart, codebookSize: v.imageCodebookSize, length: this.tok.imageLength }, options: { ...rest, guidance } };
   }
 
   /** Generates one image for a caption; `cfg` or `cdk` turn on guidance against the unconditional stream. Decoder on a CPU backend. */
@@ -126,4 +137,9 @@ export class Cm3leon {
   }
 }
 
-export type ImageOptions = Omit<GenerateOptions, 'guidance'> & { cfg?: number; cdk?: { k: number; alpha: number } };
+export type ImageOptions = Omit<GenerateOptions, 'guidance'> & {
+  cfg?: number;
+  cdk?: { k: number; alpha: number };
+  /** Retrieved documents to prepend (retrieval-augmented generation). */
+  context?: readonly Document[];
+};
