@@ -5,14 +5,16 @@ import { CliError } from './errors.js';
 
 export const summary = 'text-to-image and captioning';
 const DEFAULT_MODEL = 'models/cm3leon-small';
+const DEFAULT_ENCODER = 'models/bi-encoder';
 
 const USAGE = `usage:
   cm3leon generate "<caption>" -o out.png [--model ${DEFAULT_MODEL}] [--temperature 1] [--top-p 0.9] [--top-k 0] [--seed 0]
-                   [--cfg SCALE | --cd-k K [--cd-alpha 0.1]] [--samples N] [--device cpu|webgpu|auto]
+                   [--cfg SCALE | --cd-k K [--cd-alpha 0.1]] [--samples N [--rerank]] [--encoder DIR] [--device cpu|webgpu|auto]
   cm3leon caption image.png [--model ${DEFAULT_MODEL}] [--temperature 0] [--top-p 1] [--seed 0] [--device cpu|webgpu|auto]
 
 --samples N  N images with seeds seed, seed+1, ...: out.png becomes out-1.png ... out-N.png
-             (not reranked yet: that needs the retrieval bi-encoder)
+--rerank     order the N samples by CLIP score (the bi-encoder, --encoder, default models/bi-encoder):
+             out-1.png is the best; the scores are printed
 --device  where the decoder runs (default cpu; webgpu needs a GPU or a Vulkan driver such as Mesa's
           lavapipe; auto takes webgpu when an adapter exists). The same seed gives the same tokens
           on either, up to float rounding in near-ties.`;
@@ -21,7 +23,7 @@ function options(args: string[]) {
   try {
     return parseArgs({
       args, allowPositionals: true,
-      options: { o: { type: 'string', short: 'o' }, model: { type: 'string' }, temperature: { type: 'string' }, 'top-p': { type: 'string' }, 'top-k': { type: 'string' }, seed: { type: 'string' }, cfg: { type: 'string' }, 'cd-k': { type: 'string' }, 'cd-alpha': { type: 'string' }, device: { type: 'string' }, samples: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { o: { type: 'string', short: 'o' }, model: { type: 'string' }, temperature: { type: 'string' }, 'top-p': { type: 'string' }, 'top-k': { type: 'string' }, seed: { type: 'string' }, cfg: { type: 'string' }, 'cd-k': { type: 'string' }, 'cd-alpha': { type: 'string' }, device: { type: 'string' }, samples: { type: 'string' }, rerank: { type: 'boolean' }, encoder: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (err) {
     throw new CliError(`${(err as Error).message}\n\n${USAGE}`);
@@ -54,6 +56,15 @@ async function load(dir: string, device: string | undefined) {
   }
 }
 
+async function loadEncoder(dir: string | undefined) {
+  const { ClipEncoder } = await import('../retrieval/clip-encoder.js');
+  try {
+    return ClipEncoder.load(dir ?? DEFAULT_ENCODER);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}
+
 export async function run(args: string[], command: 'generate' | 'caption' = 'generate'): Promise<void> {
   const { values, positionals } = options(args);
   if (values.help) return console.log(USAGE);
@@ -80,7 +91,10 @@ export async function run(args: string[], command: 'generate' | 'caption' = 'gen
     if (cfg !== undefined && cdk !== undefined) throw new CliError('generate: --cfg and --cd-k are two strategies; choose one');
     const samples = number(values.samples, 'samples', 1);
     if (!Number.isInteger(samples) || samples < 1 || samples > 256) throw new CliError(`generate: --samples must be an integer in [1, 256], got '${String(values.samples)}'`);
+    if (values.rerank && samples < 2) throw new CliError('generate: --rerank orders several samples; add --samples N with N >= 2');
+    const encoder = values.rerank ? await loadEncoder(values.encoder) : undefined;
     const { writePng } = await import('../data/image.js');
+    const images = [];
     for (let i = 0; i < samples; i++) {
       let image;
       try {
@@ -88,9 +102,21 @@ export async function run(args: string[], command: 'generate' | 'caption' = 'gen
       } catch (err) {
         throw new CliError((err as Error).message);
       }
-      const path = samples === 1 ? values.o : values.o.replace(/(\.png)?$/i, `-${i + 1}.png`);
-      writePng(path, image);
-      console.log(`wrote ${path} (${image.width}x${image.height}, ${m.tok.imageLength} image tokens in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${m.model.embedTokens.weight.backend.name})`);
+      images.push(image);
+      if (!encoder) {
+        const path = samples === 1 ? values.o : values.o.replace(/(\.png)?$/i, `-${i + 1}.png`);
+        writePng(path, image);
+        console.log(`wrote ${path} (${image.width}x${image.height}, ${m.tok.imageLength} image tokens in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${m.model.embedTokens.weight.backend.name})`);
+      }
+    }
+    if (encoder) {
+      const { rerankByClip } = await import('../decoding/rerank.js');
+      const order = await rerankByClip(encoder, caption, images);
+      order.forEach(({ index, score }, rank) => {
+        const path = values.o!.replace(/(\.png)?$/i, `-${rank + 1}.png`);
+        writePng(path, images[index]!);
+        console.log(`wrote ${path}: sample ${index + 1} (seed ${sampling.seed + index}), CLIP score ${score.toFixed(4)}`);
+      });
     }
     return;
   }
