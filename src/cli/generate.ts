@@ -94,7 +94,7 @@ export async function run(args: string[], command: 'generate' | 'caption' = 'gen
     if (values.rerank && samples < 2) throw new CliError('generate: --rerank orders several samples; add --samples N with N >= 2');
     const encoder = values.rerank ? await loadEncoder(values.encoder) : undefined;
     const { writePng } = await import('../data/image.js');
-    const images = [];
+    const images: import('../data/image.js').RgbImage[] = [];
     for (let i = 0; i < samples; i++) {
       let image;
       try {
