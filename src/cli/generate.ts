@@ -9,10 +9,14 @@ const DEFAULT_ENCODER = 'models/bi-encoder';
 
 const USAGE = `usage:
   cm3leon generate "<caption>" -o out.png [--model ${DEFAULT_MODEL}] [--temperature 1] [--top-p 0.9] [--top-k 0] [--seed 0]
-                   [--cfg SCALE | --cd-k K [--cd-alpha 0.1]] [--samples N [--rerank]] [--encoder DIR] [--device cpu|webgpu|auto]
+                   [--cfg SCALE | --cd-k K [--cd-alpha 0.1]] [--samples N [--rerank]] [--retrieve 0|1|2 [--bank DIR]]
+                   [--encoder DIR] [--device cpu|webgpu|auto]
   cm3leon caption image.png [--model ${DEFAULT_MODEL}] [--temperature 0] [--top-p 1] [--seed 0] [--device cpu|webgpu|auto]
 
 --samples N  N images with seeds seed, seed+1, ...: out.png becomes out-1.png ... out-N.png
+--retrieve K prepend K documents retrieved for the caption (bi-encoder + memory bank + the paper's
+             rules); they are printed. --bank DIR picks a bank (\`cm3leon index build\`); by default a
+             bank of the installed datasets' training split is built on first use and cached
 --rerank     order the N samples by CLIP score (the bi-encoder, --encoder, default models/bi-encoder):
              out-1.png is the best; the scores are printed
 --device  where the decoder runs (default cpu; webgpu needs a GPU or a Vulkan driver such as Mesa's
@@ -23,7 +27,7 @@ function options(args: string[]) {
   try {
     return parseArgs({
       args, allowPositionals: true,
-      options: { o: { type: 'string', short: 'o' }, model: { type: 'string' }, temperature: { type: 'string' }, 'top-p': { type: 'string' }, 'top-k': { type: 'string' }, seed: { type: 'string' }, cfg: { type: 'string' }, 'cd-k': { type: 'string' }, 'cd-alpha': { type: 'string' }, device: { type: 'string' }, samples: { type: 'string' }, rerank: { type: 'boolean' }, encoder: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { o: { type: 'string', short: 'o' }, model: { type: 'string' }, temperature: { type: 'string' }, 'top-p': { type: 'string' }, 'top-k': { type: 'string' }, seed: { type: 'string' }, cfg: { type: 'string' }, 'cd-k': { type: 'string' }, 'cd-alpha': { type: 'string' }, device: { type: 'string' }, samples: { type: 'string' }, rerank: { type: 'boolean' }, encoder: { type: 'string' }, retrieve: { type: 'string' }, bank: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (err) {
     throw new CliError(`${(err as Error).message}\n\n${USAGE}`);
@@ -65,6 +69,32 @@ async function loadEncoder(dir: string | undefined) {
   }
 }
 
+/** The documents to prepend: from --bank, or from the default bank (built on first use). */
+async function retrieveFor(caption: string, k: number, encoder: import('../retrieval/clip-encoder.js').ClipEncoder, m: import('../decoding/pipeline.js').Cm3leon, bankDir: string | undefined) {
+  const [{ Retriever, ensureDefaultBank }, { RetrievalInputError }] = await Promise.all([import('../retrieval/retriever.js'), import('../retrieval/errors.js')]);
+  try {
+    // The bank stores VQ codes: its cache key names the image tokenizer's weights, so a model with
+    // another image tokenizer never reads codes it cannot decode.
+    const { createHash } = await import('node:crypto');
+    const h = createHash('sha256');
+    for (const [name, p] of m.tok.image.namedParameters()) {
+      const d = p.dataSync() as Float32Array;
+      h.update(name).update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+    }
+    const tag = h.digest('hex').slice(0, 10);
+    const dir = bankDir ?? await ensureDefaultBank({ encoder, encodeImages: (images) => m.tok.image.encode(images).map((g) => Int32Array.from(g)), imageTokenizerTag: tag });
+    const retriever = await Retriever.open(dir, encoder, { expectedCodes: m.tok.imageLength });
+    try {
+      return await retriever.forText(caption, k);
+    } finally {
+      retriever.close();
+    }
+  } catch (err) {
+    if (err instanceof RetrievalInputError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
 export async function run(args: string[], command: 'generate' | 'caption' = 'generate'): Promise<void> {
   const { values, positionals } = options(args);
   if (values.help) return console.log(USAGE);
@@ -92,13 +122,23 @@ export async function run(args: string[], command: 'generate' | 'caption' = 'gen
     const samples = number(values.samples, 'samples', 1);
     if (!Number.isInteger(samples) || samples < 1 || samples > 256) throw new CliError(`generate: --samples must be an integer in [1, 256], got '${String(values.samples)}'`);
     if (values.rerank && samples < 2) throw new CliError('generate: --rerank orders several samples; add --samples N with N >= 2');
-    const encoder = values.rerank ? await loadEncoder(values.encoder) : undefined;
+    const retrieveK = number(values.retrieve, 'retrieve', 0);
+    if (!Number.isInteger(retrieveK) || retrieveK < 0 || retrieveK > 2) throw new CliError(`generate: --retrieve takes 0, 1 or 2 documents, got '${String(values.retrieve)}'`);
+    if (values.bank !== undefined && retrieveK === 0) throw new CliError('generate: --bank is used with --retrieve 1 or 2');
+    const encoder = values.rerank || retrieveK > 0 ? await loadEncoder(values.encoder) : undefined;
+    let context: import('../tokenizers/document.js').Document[] = [];
+    if (retrieveK > 0) {
+      const docs = await retrieveFor(caption, retrieveK, encoder!, m, values.bank);
+      const { imageSegment, textSegment } = await import('../tokenizers/document.js');
+      context = docs.map((d) => [textSegment(d.text), imageSegment(d.codes)]);
+      for (const d of docs) console.log(`retrieved ${d.score.toFixed(4)}  ${d.id}  ${d.text}`);
+    }
     const { writePng } = await import('../data/image.js');
     const images: import('../data/image.js').RgbImage[] = [];
     for (let i = 0; i < samples; i++) {
       let image;
       try {
-        ({ image } = await m.generateImageAsync(caption, { ...sampling, seed: sampling.seed + i, cfg, cdk }));
+        ({ image } = await m.generateImageAsync(caption, { ...sampling, seed: sampling.seed + i, cfg, cdk, context }));
       } catch (err) {
         throw new CliError((err as Error).message);
       }

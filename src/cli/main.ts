@@ -15,6 +15,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   eval: () => import('./eval.js'),
   generate: () => import('./generate.js'),
   retrieve: () => import('./retrieve.js'),
+  index: () => import('./retrieve.js'),
   caption: async () => {
     const m = await import('./generate.js');
     return { summary: m.summary, run: (args: string[]) => m.run(args, 'caption') };
@@ -32,7 +33,8 @@ function usage(): string {
     '  eval [--model DIR] ...       held-out evaluation: image NLL, Shapes accuracy, caption samples',
     '  bench engine [--json]        tensor-engine benchmark (matmul GFLOP/s, GPT training step tokens/s), with PyTorch as peer when installed',
     '  data build emoji|shapes ...  build a dataset (see README)',
-    '  retrieve build|query ...     build the retrieval memory bank, query it with a text or an image',
+    '  index build|query ...        build a retrieval memory bank (datasets or a folder of images), query it',
+    '  index train-encoder ...      train the CLIP-style bi-encoder (also: cm3leon retrieve ...)',
     '  data show <dataset> ...      contact sheet of a dataset',
     '  tokenizer train-text ...     train the byte-level BPE text tokenizer',
     '',

@@ -9,17 +9,24 @@ import { CliError } from './errors.js';
 
 export const summary = 'build and query the retrieval memory bank';
 
-const USAGE = `usage:
-  cm3leon retrieve train-encoder --data data/emoji,data/shapes -o models/bi-encoder [--steps 1500] [--batch 256]
+const USAGE = `usage (\`cm3leon index ...\` is the same command):
+  cm3leon index build --data data/emoji,data/shapes -o data/memory-bank [--limit N]
+  cm3leon index build --images my-pictures/ -o my-bank
+  cm3leon index query "<text>" --bank data/memory-bank [--k 4] [--rules] [--ann]
+  cm3leon index query picture.png --bank data/memory-bank [--k 4] [--rules] [--ann]
+  cm3leon index train-encoder --data data/emoji,data/shapes -o models/bi-encoder [--steps 1000] [--batch 256]
         [--lr 1e-3] [--text-layers 2] [--embed-dim 128] [--eval-every N] [--max-minutes M] [--resume] [--seed S]
-  cm3leon retrieve eval-encoder --encoder models/bi-encoder --data data/emoji,data/shapes [--json out.json]
-  cm3leon retrieve build --data data/emoji,data/shapes -o data/memory-bank [--limit N]
-  cm3leon retrieve query "<text>" --bank data/memory-bank [--k 4] [--rules]
-  cm3leon retrieve query --image picture.png --bank data/memory-bank [--k 4] [--rules]
+  cm3leon index eval-encoder --encoder models/bi-encoder --data data/emoji,data/shapes [--json out.json]
 
-  Only training-split documents go into a bank. The encoder is the untrained hash baseline
-  (hash-baseline); the trained bi-encoder is to come.
-  --rules applies the paper's rules (modality first, skip near-copies > 0.9 and near-duplicates).`;
+  build:  --data takes dataset directories (only their training split goes in); --images a folder of
+          PNGs captioned by <name>.txt beside each or by captions.tsv (<file>\t<caption>), plus
+          texts.txt (one text document per line).
+          --encoder DIR | hash-baseline   the bi-encoder (default models/bi-encoder)
+          --image-tokenizer DIR           store each image's VQ codes (default models/image-tokenizer;
+                                          --no-tokens to skip), needed by generate --retrieve
+          --index none|auto|ivf_flat|ivf_pq   an ANN index (default auto: from 50,000 documents)
+  query:  --rules applies the paper's rules (modality first, skip near-copies > 0.9 and near-duplicates);
+          --ann searches the ANN index (exact search otherwise).`;
 
 type OptionSpec = Parameters<typeof parseCommand>[1];
 const parse = (args: string[], options: OptionSpec) => parseCommand(args, options, USAGE);
@@ -42,67 +49,100 @@ async function userErrors<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+const DEFAULT_ENCODER = 'models/bi-encoder';
+const DEFAULT_IMAGE_TOKENIZER = 'models/image-tokenizer';
+
+/** The encoder named on the command line: `hash-baseline` or a bi-encoder directory. */
+async function loadEncoder(name: string) {
+  const [{ HashEncoder }, { ClipEncoder }] = await Promise.all([import('../retrieval/encoders.js'), import('../retrieval/clip-encoder.js')]);
+  if (name === 'hash-baseline') return new HashEncoder();
+  return userErrors(async () => ClipEncoder.load(name));
+}
+
 async function build(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, {
-    data: { type: 'string' }, out: { type: 'string', short: 'o' }, limit: { type: 'string' },
+    data: { type: 'string' }, images: { type: 'string' }, out: { type: 'string', short: 'o' }, limit: { type: 'string' },
+    encoder: { type: 'string' }, 'image-tokenizer': { type: 'string' }, 'no-tokens': { type: 'boolean' }, index: { type: 'string' },
   });
   if (values.help) return console.log(USAGE);
   if (positionals.length) throw new CliError(`unexpected argument '${positionals[0]}'`);
-  if (!values.data) throw new CliError(`--data is required (comma-separated dataset directories)\n\n${USAGE}`);
+  if (!values.data && !values.images) throw new CliError(`give --data (dataset directories) or --images (a folder of PNGs)\n\n${USAGE}`);
+  if (values.data && values.images) throw new CliError('give either --data or --images, not both');
   if (!values.out) throw new CliError(`-o is required (where to write the memory bank)\n\n${USAGE}`);
-  const data = String(values.data).split(',').filter((d) => d.length > 0);
-  for (const d of data) if (!existsSync(d)) throw new CliError(`dataset ${d} does not exist; build it with \`cm3leon data build\``);
-  const { buildMemoryBank } = await import('../retrieval/build-bank.js');
-  const { HashEncoder } = await import('../retrieval/encoders.js');
-  const encoder = new HashEncoder();
-  const info = await userErrors(() => buildMemoryBank({
-    data, out: String(values.out), encoder,
-    limit: values.limit === undefined ? undefined : positive('limit', values.limit, 1),
-    log: (line) => console.error(line),
-  }));
-  console.log(`memory bank ${String(values.out)}: ${info.counts.rows} documents, dim ${info.dim}, encoder ${info.encoder.name}@${info.encoder.version}, ${info.buildSeconds} s`);
+  const index = String(values.index ?? 'auto');
+  if (!['none', 'auto', 'ivf_flat', 'ivf_pq'].includes(index)) throw new CliError(`--index must be none, auto, ivf_flat or ivf_pq, got '${index}'`);
+  const indexChoice = index === 'none' || index === 'auto' ? index : { type: index as 'ivf_flat' | 'ivf_pq' };
+  const encoder = await loadEncoder(String(values.encoder ?? DEFAULT_ENCODER));
+  let encodeImages: ((images: import('../data/image.js').RgbImage[]) => Int32Array[]) | undefined;
+  if (!values['no-tokens']) {
+    const dir = String(values['image-tokenizer'] ?? DEFAULT_IMAGE_TOKENIZER);
+    const { ImageTokenizer } = await import('../tokenizers/vq/image-tokenizer.js');
+    const vq = await userErrors(async () => ImageTokenizer.load(dir));
+    encodeImages = (images) => vq.encode(images).map((g) => Int32Array.from(g));
+  }
+  const progress = (done: number, total: number): void => {
+    if (done === total || done % 2048 < 256) console.error(`${done}/${total} documents`);
+  };
+  const out = String(values.out);
+  let info;
+  if (values.images) {
+    const { buildCollectionBank } = await import('../retrieval/collection.js');
+    info = await userErrors(() => buildCollectionBank({ dir: String(values.images), out, encoder, encodeImages, index: indexChoice, onProgress: progress }));
+  } else {
+    const data = String(values.data).split(',').filter((d) => d.length > 0);
+    for (const d of data) if (!existsSync(d)) throw new CliError(`dataset ${d} does not exist; build it with \`cm3leon data build\``);
+    const { buildMemoryBank } = await import('../retrieval/build-bank.js');
+    info = await userErrors(() => buildMemoryBank({
+      data, out, encoder, encodeImages, thumbnails: 32, index: indexChoice, onProgress: progress,
+      limit: values.limit === undefined ? undefined : positive('limit', values.limit, 1),
+      log: (line) => console.error(line),
+    }));
+  }
+  console.log(`memory bank ${out}: ${info.counts.rows} documents, dim ${info.dim}, encoder ${info.encoder.name}@${info.encoder.version}${info.index ? `, ANN index ${info.index.type}` : ''}, ${info.buildSeconds} s`);
 }
 
 async function query(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, {
-    bank: { type: 'string' }, k: { type: 'string' }, image: { type: 'string' }, rules: { type: 'boolean' },
+    bank: { type: 'string' }, k: { type: 'string' }, image: { type: 'string' }, rules: { type: 'boolean' }, ann: { type: 'boolean' }, encoder: { type: 'string' },
   });
   if (values.help) return console.log(USAGE);
   if (!values.bank) throw new CliError(`--bank is required\n\n${USAGE}`);
-  const text = positionals.join(' ').trim();
-  if (!text && !values.image) throw new CliError(`give a query text or --image picture.png\n\n${USAGE}`);
-  if (text && values.image) throw new CliError('give either a query text or --image, not both');
+  let text = positionals.join(' ').trim();
+  let imagePath = values.image === undefined ? undefined : String(values.image);
+  if (!imagePath && positionals.length === 1 && /\.png$/i.test(text)) {
+    imagePath = text;
+    text = '';
+  }
+  if (!text && !imagePath) throw new CliError(`give a query text or an image (picture.png)\n\n${USAGE}`);
+  if (text && imagePath) throw new CliError('give either a query text or an image, not both');
   const k = positive('k', values.k, 4);
-  const [{ openMemoryBank }, { encoderByName }, { applyRules }, { readPng }] = await Promise.all([
-    import('../retrieval/memory-bank.js'), import('../retrieval/encoders.js'), import('../retrieval/rules.js'), import('../data/image.js'),
+  const [{ openMemoryBank }, { applyRules }, { readPng }] = await Promise.all([
+    import('../retrieval/memory-bank.js'), import('../retrieval/rules.js'), import('../data/image.js'),
   ]);
   await userErrors(async () => {
     const bank = await openMemoryBank(String(values.bank));
     try {
-      let encoder;
-      try {
-        encoder = encoderByName(bank.info.encoder.name);
-      } catch (err) {
-        throw new CliError(`${String(values.bank)}: ${(err as Error).message}`);
-      }
-      if (encoder.id.version !== bank.info.encoder.version) {
-        throw new CliError(`${String(values.bank)} was built by ${bank.info.encoder.name}@${bank.info.encoder.version}, this build has @${encoder.id.version}; rebuild the bank`);
+      const name = bank.info.encoder.name === 'hash-baseline' ? 'hash-baseline' : String(values.encoder ?? DEFAULT_ENCODER);
+      const encoder = await loadEncoder(name);
+      if (encoder.id.name !== bank.info.encoder.name || encoder.id.version !== bank.info.encoder.version) {
+        throw new CliError(`${String(values.bank)} was built by encoder ${bank.info.encoder.name}@${bank.info.encoder.version}, not ${encoder.id.name}@${encoder.id.version} (${name}); rebuild the bank or pass the --encoder it was built with`);
       }
       let vector: Float32Array;
-      if (values.image) {
+      if (imagePath) {
         let image;
         try {
-          image = readPng(String(values.image));
+          image = readPng(imagePath);
         } catch (err) {
-          throw new CliError(`cannot read image ${String(values.image)}: ${(err as Error).message}`);
+          throw new CliError(`cannot read image ${imagePath}: ${(err as Error).message}`);
         }
         [vector] = (await encoder.embedImage([image])) as [Float32Array];
       } else {
         [vector] = (await encoder.embedText([text])) as [Float32Array];
       }
+      const ann = values.ann ? true : false;
       const hits = values.rules
-        ? applyRules(await bank.search(vector, k * 8, { withVectors: true }), k)
-        : await bank.search(vector, k);
+        ? applyRules(await bank.search(vector, k * 8, { withVectors: true, ann }), k)
+        : await bank.search(vector, k, { ann });
       for (const h of hits) console.log(`${h.score.toFixed(4)}  ${h.id}  [${h.kind}${h.imageId ? ` ${h.imageId}` : ''}]  ${h.text ?? ''}`);
     } finally {
       bank.close();
