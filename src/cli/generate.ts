@@ -143,13 +143,13 @@ export async function run(args: string[], command: 'generate' | 'caption' = 'gen
         throw new CliError((err as Error).message);
       }
       images.push(image);
-      if (!encoder) {
+      if (!values.rerank) {
         const path = samples === 1 ? values.o : values.o.replace(/(\.png)?$/i, `-${i + 1}.png`);
         writePng(path, image);
         console.log(`wrote ${path} (${image.width}x${image.height}, ${m.tok.imageLength} image tokens in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${m.model.embedTokens.weight.backend.name})`);
       }
     }
-    if (encoder) {
+    if (values.rerank && encoder) {
       const { rerankByClip } = await import('../decoding/rerank.js');
       const order = await rerankByClip(encoder, caption, images);
       order.forEach(({ index, score }, rank) => {
