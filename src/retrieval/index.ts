@@ -1,5 +1,6 @@
 /**
- * Public API of the retrieval module: the memory bank, the bi-encoder interface with its untrained
+ * Public API of the retrieval module: the memory bank (LanceDB, exact or ANN search) and the
+ * `VectorStore` interface a remote store can implement, the bi-encoder interface with its untrained
  * baseline, the paper's retrieval rules, and building a bank from datasets.
  *
  *   const encoder = new HashEncoder();
@@ -7,9 +8,17 @@
  *   const [q] = await encoder.embedText(['a red circle']);
  *   const docs = applyRules(await bank.search(q!, 32, { withVectors: true }), 2);
  */
-export { MemoryBank, MemoryBankWriter, openMemoryBank, type BankHit, type BankInfo, type BankRow, type DocumentKind, type EncoderId } from './memory-bank.js';
+export {
+  AUTO_INDEX_ROWS, filterSql, MemoryBank, MemoryBankWriter, MIN_INDEX_ROWS, openMemoryBank,
+  type IndexChoice, type IndexSpec, type MemoryBankSearchOptions,
+} from './memory-bank.js';
+export {
+  perturb, randomUnit, recallAt, smallestEffort,
+  type AnnIndexInfo, type AnnIndexType, type BankFilter, type BankHit, type BankInfo, type BankRow, type DocumentKind, type EncoderId,
+  type StoreSearchOptions, type VectorStore,
+} from './store.js';
 export { embedDocuments, encoderByName, HashEncoder, imageFeatures, textFeatures, type BiEncoder, type DocumentInput, type HashEncoderOptions } from './encoders.js';
 export * from './rules.js';
-export { buildMemoryBank, type BuildBankOptions } from './build-bank.js';
+export { buildMemoryBank, shrink, type BuildBankOptions } from './build-bank.js';
 export { dot, normalise, normalisedMean, isUnitLength } from './vectors.js';
 export { RetrievalInputError } from './errors.js';

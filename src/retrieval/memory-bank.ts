@@ -1,77 +1,102 @@
 /**
  * The memory bank: retrieval documents (an image, a caption or both) with their bi-encoder
- * embeddings, in a LanceDB table beside `bank.json` (dimension, encoder name and version, counts).
- * Written incrementally into `<dir>.partial` and renamed into place at the end, so an interrupted
- * build never replaces a good bank. Search is exact maximum inner product (LanceDB's `dot`
- * distance, flat scan, no index): with unit vectors that is cosine similarity.
- * Deliberately not here: an ANN index for large banks, a remote store, and the retrieval rules
- * (rules.ts) — this file returns raw top-k by score.
+ * embeddings, image tokens and thumbnails, in a LanceDB table beside `bank.json` (dimension, encoder
+ * name and version, counts, the ANN index if any). Written incrementally into `<dir>.partial` and
+ * renamed into place at the end, so an interrupted build never replaces a good bank.
+ * Search is exact maximum inner product by default (LanceDB's `dot` distance, flat scan): with unit
+ * vectors that is cosine similarity. An optional IVF index (`createIndex`, or `index` at build) serves
+ * `search(..., { ann: true })` with search defaults calibrated to a target recall (`buildAnnIndex`).
+ * Implements `VectorStore` (store.ts). Not here: the retrieval rules (rules.ts) — this file returns
+ * raw top-k by score.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import type { Connection, Table } from '@lancedb/lancedb';
+import { Rng } from '../data/rng.js';
 import { RetrievalInputError } from './errors.js';
+import {
+  perturb, randomUnit, recallAt, smallestEffort,
+  type AnnIndexInfo, type AnnIndexType, type BankFilter, type BankHit, type BankInfo, type BankRow, type DocumentKind,
+  type EncoderId, type StoreSearchOptions, type VectorStore,
+} from './store.js';
 import { isUnitLength } from './vectors.js';
+
+export type { AnnIndexInfo, AnnIndexType, BankFilter, BankHit, BankInfo, BankRow, DocumentKind, EncoderId, StoreSearchOptions, VectorStore } from './store.js';
 
 type LanceModule = typeof import('@lancedb/lancedb');
 type ArrowModule = typeof import('apache-arrow');
-
-export type DocumentKind = 'image' | 'text' | 'both';
-
-/** One retrieval document. `vector` is L2-normalised, length `dim`. */
-export interface BankRow {
-  /** Unique within the bank: `<dataset>/<docId>`. */
-  id: string;
-  /** The document's id in its dataset (the caption pair's id). */
-  docId: string;
-  /** The dataset it came from (its directory name, e.g. `shapes`). */
-  dataset: string;
-  split: string;
-  kind: DocumentKind;
-  text?: string | null;
-  imageId?: string | null;
-  vector: Float32Array;
-}
-
-/** A search result: the row without its vector, and its inner product with the query. */
-export interface BankHit extends Omit<BankRow, 'vector'> {
-  score: number;
-  vector?: Float32Array;
-}
-
-export interface EncoderId {
-  name: string;
-  version: string;
-}
-
-export interface BankInfo {
-  formatVersion: 1;
-  dim: number;
-  encoder: EncoderId;
-  counts: { rows: number; byKind: Record<string, number>; byDataset: Record<string, number>; bySplit: Record<string, number> };
-  /** Free-form notes from the builder (sources, options). */
-  sources: string[];
-  buildSeconds: number;
-}
+interface Modules { lancedb: LanceModule; arrow: ArrowModule }
 
 const TABLE = 'documents';
 const INFO = 'bank.json';
+const FORMAT_VERSION = 2;
+/** Below this many rows an index is refused: IVF training needs data, and a flat scan is fast anyway. */
+export const MIN_INDEX_ROWS = 256;
+/** `index: 'auto'` builds one from this many rows (a flat scan of 50k x 256 floats takes ~50 ms). */
+export const AUTO_INDEX_ROWS = 50_000;
+const TEXT_COLUMNS = ['id', 'docId', 'dataset', 'split', 'kind', 'text', 'imageId'] as const;
 
-let modules: Promise<{ lancedb: LanceModule; arrow: ArrowModule }> | undefined;
+let modules: Promise<Modules> | undefined;
 
-function loadModules(): Promise<{ lancedb: LanceModule; arrow: ArrowModule }> {
+function loadModules(): Promise<Modules> {
   process.env['LANCEDB_LOG'] ??= 'error';
-  modules ??= Promise.all([import('@lancedb/lancedb'), import('apache-arrow')]).then(([lancedb, arrow]) => ({ lancedb, arrow }));
+  // apache-arrow through require, not import: LanceDB (CommonJS) requires it, and Arrow tables from
+  // the ESM build of the same package fail its instanceof checks (the dual-package hazard).
+  modules ??= import('@lancedb/lancedb').then((lancedb) => ({ lancedb, arrow: createRequire(import.meta.url)('apache-arrow') as ArrowModule }));
   return modules;
 }
 
 function bankSchema(arrow: ArrowModule, dim: number) {
-  const { Schema, Field, Utf8, FixedSizeList, Float32 } = arrow;
-  const text = (name: string, nullable = false) => new Field(name, new Utf8(), nullable);
+  const { Schema, Field, Utf8, FixedSizeList, Float32, List, Int32, Binary } = arrow;
   return new Schema([
-    text('id'), text('docId'), text('dataset'), text('split'), text('kind'), text('text', true), text('imageId', true),
+    ...TEXT_COLUMNS.map((name) => new Field(name, new Utf8(), name === 'text' || name === 'imageId')),
     new Field('vector', new FixedSizeList(dim, new Field('item', new Float32(), true))),
+    new Field('imageTokens', new List(new Field('item', new Int32(), true)), true),
+    new Field('thumbnail', new Binary(), true),
   ]);
+}
+
+/** Offsets, validity bitmap and concatenated values of a nullable variable-length column. */
+function packVarying<T extends Int32Array | Uint8Array>(values: readonly (T | null | undefined)[], make: (n: number) => T) {
+  const offsets = new Int32Array(values.length + 1);
+  const valid = new Uint8Array((values.length + 7) >> 3);
+  let nulls = 0;
+  values.forEach((v, i) => {
+    offsets[i + 1] = offsets[i]! + (v?.length ?? 0);
+    if (v) valid[i >> 3]! |= 1 << (i & 7);
+    else nulls++;
+  });
+  const data = make(offsets[values.length]!);
+  values.forEach((v, i) => v && data.set(v as never, offsets[i]!));
+  return { offsets, valid, nulls, data };
+}
+
+/**
+ * Rows to an Arrow table, column by column: far faster than LanceDB's row-object conversion at 100k
+ * rows, and unlike `vectorFromArray` it also gives a well-formed table of zero rows (an empty bank).
+ */
+function toArrow(arrow: ArrowModule, rows: readonly BankRow[], dim: number) {
+  const { makeData, Float32, Int32, Struct, RecordBatch, Table: ArrowTable } = arrow;
+  const schema = bankSchema(arrow, dim);
+  const n = rows.length;
+  const type = (name: string) => schema.fields.find((f) => f.name === name)!.type;
+  const varying = (name: string, p: ReturnType<typeof packVarying>, child?: unknown) => makeData({
+    type: type(name), length: n, nullCount: p.nulls, nullBitmap: p.valid, valueOffsets: p.offsets, ...(child ? { child } : { data: p.data }),
+  } as never);
+  const utf8 = new TextEncoder();
+  const children: unknown[] = TEXT_COLUMNS.map((name) => {
+    const strings = rows.map((r) => { const v = r[name]; return v == null ? null : utf8.encode(v); });
+    return varying(name, packVarying(strings, (m) => new Uint8Array(m)));
+  });
+  const flat = new Float32Array(n * dim);
+  rows.forEach((r, i) => flat.set(r.vector, i * dim));
+  children.push(makeData({ type: type('vector'), length: n, nullCount: 0, child: makeData({ type: new Float32(), length: n * dim, data: flat }) } as never));
+  const tok = packVarying(rows.map((r) => r.imageTokens), (m) => new Int32Array(m));
+  children.push(varying('imageTokens', tok, makeData({ type: new Int32(), length: tok.data.length, data: tok.data })));
+  children.push(varying('thumbnail', packVarying(rows.map((r) => r.thumbnail), (m) => new Uint8Array(m))));
+  const batch = new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children: children as never }));
+  return new ArrowTable([batch]);
 }
 
 function checkVector(vector: ArrayLike<number>, dim: number, what: string): void {
@@ -81,14 +106,37 @@ function checkVector(vector: ArrayLike<number>, dim: number, what: string): void
   }
 }
 
+const PNG_SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
+
+function checkRow(row: BankRow, dim: number): void {
+  checkVector(row.vector, dim, `row ${row.id}`);
+  if (!isUnitLength(row.vector)) throw new RetrievalInputError(`row ${row.id}: vector is not L2-normalised`);
+  if (row.imageTokens != null && !(row.imageTokens instanceof Int32Array)) throw new RetrievalInputError(`row ${row.id}: imageTokens must be an Int32Array`);
+  if (row.thumbnail != null) {
+    if (!(row.thumbnail instanceof Uint8Array) || PNG_SIGNATURE.some((b, i) => row.thumbnail![i] !== b)) {
+      throw new RetrievalInputError(`row ${row.id}: thumbnail is not PNG bytes`);
+    }
+  }
+}
+
 function bump(table: Record<string, number>, key: string): void {
   table[key] = (table[key] ?? 0) + 1;
 }
 
+/** bank.json through a temporary file and a rename, so a reader never sees half of it. */
+function writeInfo(dir: string, info: BankInfo): void {
+  const tmp = join(dir, `${INFO}.tmp`);
+  writeFileSync(tmp, `${JSON.stringify(info, null, 2)}\n`);
+  renameSync(tmp, join(dir, INFO));
+}
+
+/** What to build at the end of a bank build: no index, one from AUTO_INDEX_ROWS rows, or this one. */
+export type IndexChoice = 'none' | 'auto' | IndexSpec;
+
 /** Builds a bank: `add` rows in any number of calls, then `finish` (or `abort`). */
 export class MemoryBankWriter {
-  private readonly counts: BankInfo['counts'] = { rows: 0, byKind: {}, byDataset: {}, bySplit: {} };
-  private buffer: Record<string, unknown>[] = [];
+  private readonly counts: BankInfo['counts'] = { rows: 0, byKind: {}, byDataset: {}, bySplit: {}, withTokens: 0, withThumbnails: 0 };
+  private buffer: BankRow[] = [];
   private table: Table | undefined;
   private readonly ids = new Set<string>();
   private readonly started = Date.now();
@@ -99,7 +147,7 @@ export class MemoryBankWriter {
     readonly dim: number,
     readonly encoder: EncoderId,
     private readonly db: Connection,
-    private readonly mods: { lancedb: LanceModule; arrow: ArrowModule },
+    private readonly mods: Modules,
     private readonly batchRows: number,
   ) {}
 
@@ -120,37 +168,44 @@ export class MemoryBankWriter {
 
   async add(rows: readonly BankRow[]): Promise<void> {
     for (const row of rows) {
-      checkVector(row.vector, this.dim, `row ${row.id}`);
-      if (!isUnitLength(row.vector)) throw new RetrievalInputError(`row ${row.id}: vector is not L2-normalised`);
+      checkRow(row, this.dim);
       if (this.ids.has(row.id)) throw new RetrievalInputError(`row ${row.id}: duplicate id`);
       this.ids.add(row.id);
       bump(this.counts.byKind, row.kind);
       bump(this.counts.byDataset, row.dataset);
       bump(this.counts.bySplit, row.split);
       this.counts.rows++;
-      this.buffer.push({ ...row, text: row.text ?? null, imageId: row.imageId ?? null, vector: Array.from(row.vector) });
+      if (row.imageTokens) this.counts.withTokens!++;
+      if (row.thumbnail) this.counts.withThumbnails!++;
+      this.buffer.push(row);
       if (this.buffer.length >= this.batchRows) await this.flush();
     }
   }
 
   private async flush(): Promise<void> {
     if (this.buffer.length === 0 && this.table) return;
-    const data = this.mods.lancedb.makeArrowTable(this.buffer, { schema: bankSchema(this.mods.arrow, this.dim) });
+    const data = toArrow(this.mods.arrow, this.buffer, this.dim);
     this.buffer = [];
     if (this.table) await this.table.add(data);
     else this.table = await this.db.createTable(TABLE, data, { mode: 'overwrite' });
   }
 
-  /** Flush, write bank.json, and replace `dir` by the finished bank. */
-  async finish(sources: string[] = []): Promise<BankInfo> {
+  /**
+   * Flush, build the ANN index if asked (inside the partial directory, so it is atomic with the
+   * bank), write bank.json, and replace `dir` by the finished bank.
+   */
+  async finish(sources: string[] = [], options: { index?: IndexChoice } = {}): Promise<BankInfo> {
     await this.flush();
+    const choice = options.index ?? 'none';
+    const spec = choice === 'none' ? undefined : choice === 'auto' ? (this.counts.rows >= AUTO_INDEX_ROWS ? {} : undefined) : choice;
+    const index = spec ? await buildAnnIndex(this.mods, this.table!, this.dim, spec) : null;
     this.table?.close();
     this.db.close();
     const info: BankInfo = {
-      formatVersion: 1, dim: this.dim, encoder: this.encoder, counts: this.counts, sources,
-      buildSeconds: Math.round((Date.now() - this.started) / 100) / 10,
+      formatVersion: FORMAT_VERSION, dim: this.dim, encoder: this.encoder, counts: this.counts, sources,
+      buildSeconds: Math.round((Date.now() - this.started) / 100) / 10, index,
     };
-    writeFileSync(join(this.partialDir, INFO), `${JSON.stringify(info, null, 2)}\n`);
+    writeInfo(this.partialDir, info);
     rmSync(this.dir, { recursive: true, force: true });
     renameSync(this.partialDir, this.dir);
     return info;
@@ -180,25 +235,78 @@ function readInfo(dir: string): BankInfo {
   } catch (err) {
     throw new RetrievalInputError(`${path} is corrupt: ${(err as Error).message}`);
   }
-  const ok = info !== null && typeof info === 'object' && info.formatVersion === 1 && Number.isInteger(info.dim) && info.dim > 0
+  const ok = info !== null && typeof info === 'object' && (info.formatVersion === 1 || info.formatVersion === 2)
+    && Number.isInteger(info.dim) && info.dim > 0
     && typeof info.encoder?.name === 'string' && typeof info.encoder?.version === 'string' && typeof info.counts?.rows === 'number';
-  if (!ok) throw new RetrievalInputError(`${path} is corrupt: expected formatVersion 1 with dim, encoder {name, version} and counts`);
+  if (!ok) {
+    const v = (info as { formatVersion?: unknown } | null)?.formatVersion;
+    if (typeof v === 'number' && v > FORMAT_VERSION) throw new RetrievalInputError(`${path}: format version ${v} is newer than this build reads (${FORMAT_VERSION}); update cm3leon`);
+    throw new RetrievalInputError(`${path} is corrupt: expected formatVersion 1 or 2 with dim, encoder {name, version} and counts`);
+  }
+  const index = info.index;
+  if (index != null && !(['ivf_flat', 'ivf_pq'].includes(index.type) && Number.isInteger(index.nprobes) && index.nprobes > 0 && Number.isInteger(index.numPartitions))) {
+    throw new RetrievalInputError(`${path} is corrupt: its index entry needs type ivf_flat or ivf_pq, numPartitions and nprobes`);
+  }
   return info;
 }
 
-function toHit(row: Record<string, unknown>, withVector: boolean): BankHit {
-  const hit: BankHit = {
+function sqlString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+/** A BankFilter as a LanceDB SQL condition (undefined when it filters nothing). */
+export function filterSql(filter: BankFilter | undefined): string | undefined {
+  if (!filter) return undefined;
+  const parts: string[] = [];
+  for (const key of ['kind', 'dataset', 'split'] as const) {
+    const value = filter[key];
+    if (value === undefined) continue;
+    const list: readonly string[] = typeof value === 'string' ? [value] : value;
+    if (list.length === 0) throw new RetrievalInputError(`filter.${key} is an empty list: it would match nothing`);
+    parts.push(`${key} IN (${list.map(sqlString).join(', ')})`);
+  }
+  return parts.length ? parts.join(' AND ') : undefined;
+}
+
+/** An Arrow value (a typed array, an Arrow Vector or a plain array) copied into `Out`. */
+function copyArray<T extends Float32Array | Int32Array | Uint8Array>(value: unknown, kind: { from(v: ArrayLike<number>): T }): T | null {
+  if (value === null || value === undefined) return null;
+  const v = value as { toArray?: () => ArrayLike<number> } & ArrayLike<number>;
+  return kind.from(typeof v.toArray === 'function' ? v.toArray() : v);
+}
+
+function toRow(row: Record<string, unknown>): Omit<BankRow, 'vector'> {
+  return {
     id: String(row['id']), docId: String(row['docId']), dataset: String(row['dataset']), split: String(row['split']),
     kind: row['kind'] as DocumentKind, text: (row['text'] as string | null) ?? null, imageId: (row['imageId'] as string | null) ?? null,
-    score: 1 - Number(row['_distance']),
   };
-  if (withVector) hit.vector = Float32Array.from(row['vector'] as ArrayLike<number>);
-  return hit;
+}
+
+export interface MemoryBankSearchOptions extends StoreSearchOptions {
+  /** A LanceDB SQL filter (e.g. `split = 'train'`), ANDed with `filter`. LanceDB only. */
+  where?: string;
+  /** ANN only: partitions to probe (default: the bank's calibrated `index.nprobes`). */
+  nprobes?: number;
+  /** ANN only: re-score limit x this many candidates with full vectors (default: the bank's). */
+  refineFactor?: number;
+}
+
+function positiveInt(name: string, value: number | undefined): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new RetrievalInputError(`${name} must be a positive whole number, got ${value}`);
 }
 
 /** A finished bank opened for search. */
-export class MemoryBank {
-  private constructor(readonly dir: string, readonly info: BankInfo, private readonly db: Connection, private readonly table: Table) {}
+export class MemoryBank implements VectorStore {
+  private constructor(
+    readonly dir: string,
+    private state: BankInfo,
+    private readonly db: Connection,
+    private readonly table: Table,
+    /** Format-1 banks have neither column; their hits get null tokens and thumbnails. */
+    private readonly columns: { tokens: boolean; thumbnails: boolean },
+    /** Whether the table has a vector index (bank.json may lag it after an interrupted createIndex). */
+    private tableIndexed: boolean,
+  ) {}
 
   /** Opens `dir`; with `encoder`, refuses a bank built by another encoder or version. */
   static async open(dir: string, options: { encoder?: EncoderId } = {}): Promise<MemoryBank> {
@@ -215,11 +323,18 @@ export class MemoryBank {
       db.close();
       throw new RetrievalInputError(`${dir} is corrupt: table '${TABLE}' is missing`);
     }
-    return new MemoryBank(dir, info, db, await db.openTable(TABLE));
+    const table = await db.openTable(TABLE);
+    const fields = new Set((await table.schema()).fields.map((f) => f.name));
+    const indexed = (await table.listIndices()).some((i) => i.columns.includes('vector'));
+    return new MemoryBank(dir, info, db, table, { tokens: fields.has('imageTokens'), thumbnails: fields.has('thumbnail') }, indexed);
+  }
+
+  get info(): BankInfo {
+    return this.state;
   }
 
   get dim(): number {
-    return this.info.dim;
+    return this.state.dim;
   }
 
   count(): Promise<number> {
@@ -227,18 +342,86 @@ export class MemoryBank {
   }
 
   /**
-   * Exact top-k by inner product with `query` (unit length, dimension `dim`), best first.
-   * `where` is a LanceDB SQL filter (e.g. `split = 'train'`); `withVectors` returns each hit's vector
-   * (the diversity rule needs them).
+   * Top-k by inner product with `query` (unit length, dimension `dim`), best first. Exact unless
+   * `ann` (see StoreSearchOptions); `where` is a LanceDB SQL filter; `withVectors` returns each hit's
+   * vector (the diversity rule needs them), `withTokens` / `withThumbnails` the image's codes / PNG.
    */
-  async search(query: ArrayLike<number>, k: number, options: { where?: string; withVectors?: boolean } = {}): Promise<BankHit[]> {
+  async search(query: ArrayLike<number>, k: number, options: MemoryBankSearchOptions = {}): Promise<BankHit[]> {
     checkVector(query, this.dim, 'query');
     if (!Number.isInteger(k) || k < 1) throw new RetrievalInputError(`k must be a positive whole number, got ${k}`);
-    if (this.info.counts.rows === 0) throw new RetrievalInputError(`${this.dir} is an empty memory bank`);
-    let q = this.table.vectorSearch(Float32Array.from(query)).distanceType('dot').bypassVectorIndex().limit(k);
-    if (options.where) q = q.where(options.where);
-    const rows = await q.toArray();
-    return rows.map((r) => toHit(r as Record<string, unknown>, options.withVectors ?? false));
+    positiveInt('nprobes', options.nprobes);
+    positiveInt('refineFactor', options.refineFactor);
+    if (this.state.counts.rows === 0) throw new RetrievalInputError(`${this.dir} is an empty memory bank`);
+    const index = this.annIndex(options.ann ?? false);
+    const select = [...TEXT_COLUMNS, '_distance'] as string[];
+    if (options.withVectors) select.push('vector');
+    if (options.withTokens && this.columns.tokens) select.push('imageTokens');
+    if (options.withThumbnails && this.columns.thumbnails) select.push('thumbnail');
+    let q = this.table.vectorSearch(Float32Array.from(query)).distanceType('dot').select(select).limit(k);
+    if (index) {
+      // nprobes sets LanceDB's minimum and maximum alike. A higher maximum was meant to let a narrow
+      // filter probe further, but in 0.30.0 it makes every query probe all partitions (measured).
+      q = q.nprobes(Math.min(options.nprobes ?? index.nprobes, index.numPartitions));
+      const refine = options.refineFactor ?? index.refineFactor;
+      if (refine) q = q.refineFactor(refine);
+    } else {
+      q = q.bypassVectorIndex();
+    }
+    const where = [filterSql(options.filter), options.where].filter((w): w is string => !!w);
+    if (where.length) q = q.where(where.map((w) => `(${w})`).join(' AND '));
+    const rows = (await q.toArray()) as Record<string, unknown>[];
+    return rows.map((row) => {
+      const hit: BankHit = { ...toRow(row), score: 1 - Number(row['_distance']) };
+      if (options.withVectors) hit.vector = copyArray(row['vector'], Float32Array)!;
+      if (options.withTokens) hit.imageTokens = copyArray(row['imageTokens'], Int32Array);
+      if (options.withThumbnails) hit.thumbnail = copyArray(row['thumbnail'], Uint8Array);
+      return hit;
+    });
+  }
+
+  /** The index to search with, or undefined for exact search; throws when `ann: true` cannot be honoured. */
+  private annIndex(ann: boolean | 'auto'): AnnIndexInfo | undefined {
+    if (ann === false) return undefined;
+    const index = this.state.index;
+    if (index && this.tableIndexed) return index;
+    if (ann === 'auto') return undefined;
+    throw new RetrievalInputError(index
+      ? `${this.dir}: bank.json records an ANN index the table does not have; rebuild it with createIndex()`
+      : `${this.dir} has no ANN index: build one with createIndex() (or at build time), or search with ann: false or 'auto'`);
+  }
+
+  /** Full rows by id, in the order asked; ids not in the bank are left out. */
+  async getByIds(ids: readonly string[]): Promise<BankRow[]> {
+    const found = new Map<string, BankRow>();
+    const unique = [...new Set(ids)];
+    for (const id of unique) if (typeof id !== 'string') throw new RetrievalInputError(`getByIds: ids must be strings, got ${typeof id}`);
+    for (let i = 0; i < unique.length; i += 256) {
+      const chunk = unique.slice(i, i + 256);
+      const rows = (await this.table.query().where(`id IN (${chunk.map(sqlString).join(', ')})`).toArray()) as Record<string, unknown>[];
+      for (const row of rows) {
+        found.set(String(row['id']), {
+          ...toRow(row), vector: copyArray(row['vector'], Float32Array)!,
+          imageTokens: copyArray(row['imageTokens'], Int32Array), thumbnail: copyArray(row['thumbnail'], Uint8Array),
+        });
+      }
+    }
+    return ids.filter((id) => found.has(id)).map((id) => found.get(id)!);
+  }
+
+  /**
+   * Builds (or replaces) the ANN index and records it in bank.json. Safe to interrupt: LanceDB
+   * writes the index files first and then commits a new table version in one atomic manifest write,
+   * and bank.json is replaced by a rename afterwards. Killed before the commit, the table is as it
+   * was (orphan index files aside); between the commit and the rename, the table has an index
+   * bank.json does not list, which `ann: true` refuses and exact search ignores — run it again.
+   */
+  async createIndex(spec: IndexSpec = {}): Promise<AnnIndexInfo> {
+    const index = await buildAnnIndex(await loadModules(), this.table, this.dim, spec);
+    this.tableIndexed = true;
+    const info: BankInfo = { ...this.state, index };
+    writeInfo(this.dir, info);
+    this.state = info;
+    return index;
   }
 
   close(): void {
@@ -249,4 +432,104 @@ export class MemoryBank {
 
 export function openMemoryBank(dir: string, options: { encoder?: EncoderId } = {}): Promise<MemoryBank> {
   return MemoryBank.open(dir, options);
+}
+
+/** How to build an ANN index; everything has a default. */
+export interface IndexSpec {
+  /** ivf_flat (default): exact distances inside probed partitions. ivf_pq: compressed codes, needs refine. */
+  type?: AnnIndexType;
+  /** Default round(sqrt(rows) / 2). */
+  numPartitions?: number;
+  /** ivf_pq: default dim/16 (or dim/8). */
+  numSubVectors?: number;
+  /** Fix the default probes instead of calibrating them (the recall reached is still measured). */
+  nprobes?: number;
+  /** ivf_pq default 20; ivf_flat none (its distances are exact already). */
+  refineFactor?: number;
+  /** Recall@10 against exact search that calibration must reach on both query kinds (default 0.97). */
+  targetRecall?: number;
+  /** Calibration queries of each kind (default 50). */
+  calibrationQueries?: number;
+  seed?: number;
+}
+
+const CALIBRATION_K = 10;
+/** Noise on bank vectors for calibration queries: cosine ~0.96 to the source row. */
+const CALIBRATION_NOISE = 0.3;
+
+/**
+ * Trains the index on `table` and picks its search defaults: the fewest probes whose recall@10
+ * against exact search reaches `targetRecall` on random unit queries *and* on perturbed bank
+ * vectors (random queries are the hard case: their neighbours scatter over many partitions).
+ * The index is committed before calibration starts; only bank.json makes it the bank's.
+ */
+async function buildAnnIndex(mods: Modules, table: Table, dim: number, spec: IndexSpec): Promise<AnnIndexInfo> {
+  const started = Date.now();
+  const rows = await table.countRows();
+  const type = spec.type ?? 'ivf_flat';
+  if (type !== 'ivf_flat' && type !== 'ivf_pq') throw new RetrievalInputError(`index type must be ivf_flat or ivf_pq, got ${String(type)}`);
+  if (rows < MIN_INDEX_ROWS) throw new RetrievalInputError(`an ANN index needs at least ${MIN_INDEX_ROWS} rows, the bank has ${rows} (exact search is fast at this size)`);
+  for (const key of ['numPartitions', 'numSubVectors', 'nprobes', 'refineFactor', 'calibrationQueries'] as const) positiveInt(key, spec[key]);
+  const target = spec.targetRecall ?? 0.97;
+  if (!(target > 0 && target <= 1)) throw new RetrievalInputError(`targetRecall must be in (0, 1], got ${target}`);
+  const numPartitions = spec.numPartitions ?? Math.max(1, Math.round(Math.sqrt(rows) / 2));
+  if (numPartitions > rows / 4) throw new RetrievalInputError(`numPartitions ${numPartitions} is too many for ${rows} rows (at most ${Math.floor(rows / 4)})`);
+  let numSubVectors: number | undefined;
+  if (type === 'ivf_pq') {
+    numSubVectors = spec.numSubVectors ?? (dim % 16 === 0 ? dim / 16 : dim % 8 === 0 ? dim / 8 : 1);
+    if (dim % numSubVectors !== 0) throw new RetrievalInputError(`numSubVectors ${numSubVectors} does not divide the dimension ${dim}`);
+  }
+  const { Index } = mods.lancedb;
+  const config = type === 'ivf_flat'
+    ? Index.ivfFlat({ distanceType: 'dot', numPartitions })
+    : Index.ivfPq({ distanceType: 'dot', numPartitions, numSubVectors });
+  await table.createIndex('vector', { config, replace: true });
+
+  const refineFactor = spec.refineFactor ?? (type === 'ivf_pq' ? 20 : null);
+  const perKind = spec.calibrationQueries ?? 50;
+  const rng = new Rng(spec.seed ?? 1);
+  const ids = async (q: Float32Array, nprobes?: number): Promise<string[]> => {
+    let query = table.vectorSearch(q).distanceType('dot').select(['id', '_distance']).limit(CALIBRATION_K);
+    if (nprobes === undefined) query = query.bypassVectorIndex();
+    else {
+      query = query.nprobes(nprobes);
+      if (refineFactor) query = query.refineFactor(refineFactor);
+    }
+    return ((await query.toArray()) as Record<string, unknown>[]).map((r) => String(r['id']));
+  };
+  /** perKind queries of each kind with their exact top-k, and recall@k at some nprobes. */
+  const querySet = async () => {
+    const random = Array.from({ length: perKind }, () => randomUnit(dim, rng));
+    const offsets = Array.from({ length: perKind }, () => rng.int(rows));
+    const sources = (await table.takeOffsets(offsets).select(['vector']).toArray()) as Record<string, unknown>[];
+    const perturbed = sources.map((r) => perturb(copyArray(r['vector'], Float32Array)!, CALIBRATION_NOISE, rng));
+    const truth = { random: await Promise.all(random.map((q) => ids(q))), perturbed: await Promise.all(perturbed.map((q) => ids(q))) };
+    const mean = async (qs: Float32Array[], want: string[][], nprobes: number) => {
+      let sum = 0;
+      for (let i = 0; i < qs.length; i++) sum += recallAt(want[i]!, await ids(qs[i]!, nprobes));
+      return Math.round((sum / qs.length) * 1000) / 1000;
+    };
+    return async (nprobes: number) => {
+      const r = { random: await mean(random, truth.random, nprobes), perturbed: await mean(perturbed, truth.perturbed, nprobes) };
+      return { ...r, min: Math.min(r.random, r.perturbed) };
+    };
+  };
+  // Two query sets: the fewest probes meeting the target on the first is biased low (the first
+  // crossing of a noisy curve), so they are checked on the second, and raised until it agrees.
+  const [fit, check] = [await querySet(), await querySet()];
+  let nprobes = spec.nprobes ?? (await smallestEffort(numPartitions, target, fit)).effort;
+  let recall = await check(nprobes);
+  while (spec.nprobes === undefined && recall.min < target && nprobes < numPartitions) {
+    nprobes = Math.min(numPartitions, Math.ceil(nprobes * 1.15));
+    recall = await check(nprobes);
+  }
+  const chosen = { effort: nprobes, result: recall };
+  return {
+    type, distance: 'dot', numPartitions, ...(numSubVectors ? { numSubVectors } : {}), nprobes: chosen.effort, refineFactor,
+    calibration: {
+      k: CALIBRATION_K, target, queriesPerKind: perKind,
+      recall: { random: chosen.result.random, perturbed: chosen.result.perturbed }, met: chosen.result.min >= target,
+    },
+    rows, buildSeconds: Math.round((Date.now() - started) / 100) / 10,
+  };
 }
