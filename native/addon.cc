@@ -149,6 +149,40 @@ CM3_NAPI(js_attention_bwd, "attentionBackward", 21) {
   return make_undefined(a.env);
 }
 
+// attentionKv(q, qOff, qs, k, kOff, ks, v, vOff, vs, out, lse, B, Tq, H, D, scale, causal, Tk, kstart):
+// queries (B, Tq, H, D) over keys (B, Tk, H, D), Tk >= Tq; kstart is empty or holds B first-real-key
+// indices in [0, Tk] (left padding).
+CM3_NAPI(js_attention_kv, "attentionKv", 19) {
+  AttnParams P{};
+  attn_common(a, P, 11);
+  F32 out = a.f32(9, "out"), lse = a.f32(10, "lse");
+  P.Tk = a.integer(17, "Tk");
+  if (P.Tk < P.T) a.range_error("Tk must be >= Tq");
+  I32 ks = a.i32(18, "kstart");
+  const double n = (double)P.B * P.Tk * P.H * P.D;
+  if (n > 0) {
+    // attn_common checked T rows of k and v; they span Tk.
+    F32 k = a.f32(3, "k"), v = a.f32(6, "v");
+    const double kOff = (double)a.integer(4, "kOff"), vOff = (double)a.integer(7, "vOff");
+    a.range("k", k.len, kOff, (P.B - 1.0) * P.ks[0] + (P.Tk - 1.0) * P.ks[1] + (P.H - 1.0) * P.ks[2] + P.D);
+    a.range("v", v.len, vOff, (P.B - 1.0) * P.vs[0] + (P.Tk - 1.0) * P.vs[1] + (P.H - 1.0) * P.vs[2] + P.D);
+  }
+  a.range("out", out.len, 0, (double)P.B * P.T * P.H * P.D);
+  a.range("lse", lse.len, 0, (double)P.B * P.H * P.T);
+  if (ks.len > 0) {
+    a.range("kstart", ks.len, 0, (double)P.B);
+    for (long b = 0; b < P.B; b++)
+      if (ks.p[b] < 0 || ks.p[b] > P.Tk)
+        a.range_error("kstart[" + std::to_string(b) + "] = " + std::to_string(ks.p[b]) + " is outside [0, Tk]");
+    P.kstart = ks.p;
+  }
+  P.outw = out.p;
+  P.out = out.p;
+  P.lse = lse.p;
+  op_attention_kv(P);
+  return make_undefined(a.env);
+}
+
 // Ids must index whole rows of a table of `len` floats with C columns.
 static void check_ids(Args& a, const I32& ids, long n, long C, double len, const char* table) {
   a.range("ids", ids.len, 0, n);
@@ -227,6 +261,7 @@ NAPI_MODULE_INIT() {
       {"gemm", nullptr, js_gemm, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"attentionForward", nullptr, js_attention_fwd, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"attentionBackward", nullptr, js_attention_bwd, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"attentionKv", nullptr, js_attention_kv, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"embeddingForward", nullptr, js_embedding_fwd, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"embeddingBackward", nullptr, js_embedding_bwd, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"im2col", nullptr, js_im2col, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

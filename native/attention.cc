@@ -90,6 +90,18 @@ void op_attention_fwd(AttnParams& P) {
   });
 }
 
+void op_attention_kv(AttnParams& P) {
+  const long heads = P.B * P.H;
+  if (heads == 0 || P.T == 0) return;
+  // One task per (batch, head): its queries' work is independent of how the heads are split.
+  const double per_head = (double)P.T * P.Tk * P.D;
+  const long grain = per_head >= 65536 ? 1 : (long)(65536 / (per_head + 1)) + 1;
+  parallel_for(heads, grain, [&](long h0, long h1) {
+    float* s = thread_scratch(4, (size_t)P.Tk + 16);
+    for (long bh = h0; bh < h1; bh++) K().attn_kv(P, bh / P.H, bh % P.H, s);
+  });
+}
+
 void op_attention_bwd(AttnParams& P) {
   const long B = P.B, H = P.H, T = P.T, D = P.D, heads = B * H;
   if (heads == 0 || T == 0) return;

@@ -24,6 +24,10 @@ struct AttnParams {
   long B, T, H, D;
   float scale;
   bool causal;
+  // op_attention_kv only: keys per row (>= T; the queries are the last T positions) and, when not
+  // null, each row's first real key (B entries): keys before it are left padding, seen by no query.
+  long Tk;
+  const int32_t* kstart;
 };
 
 // Per-thread scratch of the attention block kernels; attention.cc allocates it (sizes in floats,
@@ -89,6 +93,12 @@ struct Kernels {
                    long incy);
   void (*gemv_axpy)(long n, long k, float alpha, const float* A, long lda, const float* x, float beta, float* y,
                     long incy);
+  // gemv_dot for m <= 4 vectors X[r] at once (outputs Y[r]); each result is bit-identical to gemv_dot's.
+  void (*gemv_dot_multi)(long n, long k, float alpha, const float* A, long lda, const float* const* X, int m,
+                         float beta, float* const* Y, long incy);
+  // Attention of head (b, h)'s P.T queries over P.Tk keys, one query at a time (see attention.inc);
+  // s is scratch of P.Tk floats.
+  void (*attn_kv)(const AttnParams& P, long b, long h, float* s);
 };
 
 extern const Kernels kernels_scalar;

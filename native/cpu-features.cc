@@ -49,7 +49,7 @@ State& state() {
 }
 
 struct Scratch {
-  enum { SLOTS = 4 };
+  enum { SLOTS = 5 };
   float* p[SLOTS] = {};
   size_t cap[SLOTS] = {};
   ~Scratch() {

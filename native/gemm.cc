@@ -4,7 +4,8 @@
 //
 // One thread: per (M block, K block) pack A (MC x KC), then per NC slice of B pack it (KC x NC, L2)
 // and sweep the A panels over it. Several threads: see run_steps below. Batches of small matrices
-// go whole to threads, and M == 1 / N == 1 products are matrix-vector kernels without packing.
+// go whole to threads, and M == 1 / N == 1 products are matrix-vector kernels without packing, as
+// are products with a few rows (M <= 16) against a transposed B (gemm_small_m).
 #include "gemm.h"
 
 #include <algorithm>
@@ -206,6 +207,46 @@ void gemm_vector(const GemmArgs& g) {
   }
 }
 
+// 2 <= M <= SMALL_M with op(B) = B^T (a Linear layer: x W^T): C's row i is the M == 1 product of
+// op(A)'s row i, computed by gemv_dot_multi four rows at a time so each row of B is read once per
+// four rows of A, and each C row is bit-identical to the M == 1 result (one decoding step of a batch
+// of streams gives each stream exactly the logits it gets alone). B is swept in blocks of rows
+// that stay in L2 while the row groups of A pass over them.
+constexpr long SMALL_M = 16;
+
+void gemm_small_m(const GemmArgs& g) {
+  std::vector<float> tmp;
+  const float* X[SMALL_M];
+  float* Y[SMALL_M];
+  for (long b = 0; b < g.batch; b++) {
+    const float* A = g.A + b * g.sA;
+    const float* B = g.B + b * g.sB;
+    float* C = g.C + b * g.sC;
+    if (g.transA) {  // op(A)'s rows are strided: gather them
+      tmp.resize((size_t)(g.M * g.K));
+      for (long i = 0; i < g.M; i++)
+        for (long k = 0; k < g.K; k++) tmp[i * g.K + k] = A[k * g.lda + i];
+    }
+    for (long i = 0; i < g.M; i++) {
+      X[i] = g.transA ? tmp.data() + i * g.K : A + i * g.lda;
+      Y[i] = C + i * g.ldc;
+    }
+    const long block = std::max(8L, 32768 / std::max(g.K, 1L));  // rows of B per block (~128 KB)
+    const long grain = 16384 / g.K + 1;
+    parallel_for(g.N, grain, [&](long j0, long j1) {
+      float* Yr[SMALL_M];
+      for (long jb = j0; jb < j1; jb += block) {
+        const long nb = lmin(block, j1 - jb);
+        for (long i = 0; i < g.M; i += 4) {
+          const int m = (int)lmin(4, g.M - i);
+          for (int r = 0; r < m; r++) Yr[r] = Y[i + r] + jb;
+          K().gemv_dot_multi(nb, g.K, g.alpha, B + jb * g.ldb, g.ldb, X + i, m, g.beta, Yr, 1);
+        }
+      }
+    });
+  }
+}
+
 void scale_c(float* C, long M, long N, long ldc, float beta) {
   for (long i = 0; i < M; i++) {
     float* c = C + i * ldc;
@@ -226,6 +267,10 @@ void gemm(const GemmArgs& g) {
   }
   if (g.M == 1 || g.N == 1) {
     gemm_vector(g);
+    return;
+  }
+  if (g.M <= SMALL_M && g.transB) {
+    gemm_small_m(g);
     return;
   }
   Plan p;

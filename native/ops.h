@@ -33,5 +33,7 @@ void op_col2im(const float* cols, long C, long H, long W, long kh, long kw, long
 // attention.cc (P.lse/out/dq/dk/dv etc. as in AttnParams; P.delta is filled internally)
 void op_attention_fwd(AttnParams& P);
 void op_attention_bwd(AttnParams& P);
+// Queries over a longer run of keys (P.Tk >= P.T: a KV cache), with optional left padding (P.kstart).
+void op_attention_kv(AttnParams& P);
 
 }  // namespace cm3

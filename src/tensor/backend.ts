@@ -73,9 +73,11 @@ export interface Kernels {
   crossEntropyBackward(logits: View, targets: View, lse: View, count: View, gy: View, ignoreIndex: number): Buf;
   /**
    * q: (B, Tq, H, D), k, v: (B, Tk, H, D) views with unit stride on D, Tk >= Tq (the queries are the
-   * last Tq positions). out (B, Tq, H, D) contiguous, lse (B, H, Tq).
+   * last Tq positions). out (B, Tq, H, D) contiguous, lse (B, H, Tq). keyStarts (B entries in
+   * [0, Tk]), when given: row b's keys before keyStarts[b] are left padding that no query sees; a
+   * query that sees no key gets out 0 and lse -inf. (Inference only: no backward with keyStarts.)
    */
-  attention(q: View, k: View, v: View, scale: number, causal: boolean): { out: Buf; lse: Buf };
+  attention(q: View, k: View, v: View, scale: number, causal: boolean, keyStarts?: Int32Array): { out: Buf; lse: Buf };
   attentionBackward(q: View, k: View, v: View, out: View, lse: View, dOut: View, scale: number, causal: boolean): { dq: Buf; dk: Buf; dv: Buf };
   /** x (N, C, H, W), w (O, C, kh, kw), both contiguous -> (N, O, oh, ow). */
   conv2d(x: View, w: View, stride: number, pad: number): Buf;

@@ -99,6 +99,11 @@ export const cases: Case[] = [
   },
   { name: 'attention with longer keys (KV cache)', inputs: [{ shape: [2, 3, 2, 4] }, { shape: [2, 7, 2, 4] }, { shape: [2, 7, 2, 4] }], f: (q, k, v) => T.attention(q, k, v) },
   { name: 'attention one query over a cache', inputs: [{ shape: [1, 1, 2, 8] }, { shape: [1, 9, 2, 8] }, { shape: [1, 9, 2, 8] }], f: (q, k, v) => T.attention(q, k, v) },
+  // Left padding (keyStarts): rows of different lengths in one KV cache. Inference only (no gradients).
+  { name: 'attention keyStarts: one query per row over a left-padded cache', inputs: [{ shape: [3, 1, 2, 8], noGrad: true }, { shape: [3, 9, 2, 8], noGrad: true }, { shape: [3, 9, 2, 8], noGrad: true }], f: (q, k, v) => T.attention(q, k, v, { keyStarts: [0, 4, 8] }), noFd: true },
+  { name: 'attention keyStarts: left-padded prefill (padding queries give 0)', inputs: [{ shape: [2, 6, 2, 4], noGrad: true }, { shape: [2, 6, 2, 4], noGrad: true }, { shape: [2, 6, 2, 4], noGrad: true }], f: (q, k, v) => T.attention(q, k, v, { keyStarts: [0, 3] }), noFd: true },
+  { name: 'attention keyStarts: non-causal, D = 20', inputs: [{ shape: [2, 2, 2, 20], noGrad: true }, { shape: [2, 11, 2, 20], noGrad: true }, { shape: [2, 11, 2, 20], noGrad: true }], f: (q, k, v) => T.attention(q, k, v, { causal: false, keyStarts: [5, 10] }), noFd: true },
+  { name: 'attention keyStarts: 300 keys, D = 64', inputs: [{ shape: [2, 1, 4, 64], noGrad: true }, { shape: [2, 300, 4, 64], noGrad: true }, { shape: [2, 300, 4, 64], noGrad: true }], f: (q, k, v) => T.attention(q, k, v, { keyStarts: [0, 37] }), noFd: true },
   { name: 'attention long odd T', inputs: [{ shape: [1, 67, 1, 16] }, { shape: [1, 67, 1, 16] }, { shape: [1, 67, 1, 16] }], f: (q, k, v) => T.attention(q, k, v) },
   { name: 'conv2d stride 1 pad 1', inputs: [{ shape: [2, 3, 6, 5] }, { shape: [4, 3, 3, 3] }], f: (x, w) => T.conv2d(x, w, { padding: 1 }) },
   { name: 'conv2d stride 2', inputs: [{ shape: [1, 2, 7, 7] }, { shape: [3, 2, 4, 4] }], f: (x, w) => T.conv2d(x, w, { stride: 2, padding: 1 }) },

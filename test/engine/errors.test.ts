@@ -85,3 +85,15 @@ test('reshape makes a view whenever the layout allows, and copies only when it m
   assert.notEqual(T.reshape(t, [3, 8]).storage, x.storage, 'merging dims 1 and 2 of the transpose copies');
   assert.notEqual(T.reshape(T.transpose(x), [8, 3]).storage, x.storage, 'flattening a transpose copies');
 });
+
+test('attention keyStarts: one integer in [0, Tk] per batch row, inference only', () => {
+  const q = f([2, 1, 2, 4]);
+  const k = f([2, 5, 2, 4]);
+  assert.throws(() => T.attention(q, k, k, { keyStarts: [0] }), /attention: keyStarts has 1 entries for a batch of 2/);
+  assert.throws(() => T.attention(q, k, k, { keyStarts: [0, 6] }), /attention: keyStarts\[1\] = 6 is not an integer in \[0, 5\]/);
+  assert.throws(() => T.attention(q, k, k, { keyStarts: [0.5, 1] }), /attention: keyStarts\[0\] = 0.5 is not an integer/);
+  const g = f([2, 1, 2, 4]);
+  g.requiresGrad = true;
+  assert.throws(() => T.attention(g, k, k, { keyStarts: [0, 1] }), /keyStarts \(left padding\) is for inference; it has no gradient/);
+  assert.doesNotThrow(() => T.noGrad(() => T.attention(g, k, k, { keyStarts: [0, 1] })));
+});

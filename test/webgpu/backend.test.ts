@@ -2,7 +2,8 @@
  * The WebGPU backend beyond the shared conformance suite: every kernel compiles (both dtypes, the
  * head dims attention specialises on), the embedded WGSL is current, integer ops, larger and
  * batched matmuls, strided reads, batching, clear errors (f64, head dim, unsupported dtype, a lost
- * device), and a few training steps of a small decoder that track the CPU's. Skipped, with the
+ * device), batched decoding over a left-padded cache, and a few training steps of a small decoder
+ * that track the CPU's. Skipped, with the
  * reason, where no adapter exists.
  */
 import { describe, test, before } from 'node:test';
@@ -12,6 +13,7 @@ import * as T from '../../src/index.js';
 import { attentionTuning, createWebGpuBackend, matmulTuning, webGpuBackend, type WebGpuBackend } from '../../src/backends/webgpu/index.js';
 import { wgslSources } from '../../src/backends/webgpu/wgsl.generated.js';
 import { Decoder } from '../../src/model/decoder.js';
+import { generateImageBatchAsync, generateImageCodesAsync } from '../../src/decoding/generate.js';
 import { assertClose, initTestWebGpu } from '../helpers.js';
 
 const skip = await initTestWebGpu();
@@ -267,6 +269,24 @@ describe('webgpu backend', { skip: skip ?? false }, () => {
     other.destroy();
     await new Promise((r) => setTimeout(r, 10));
     await assert.rejects(other.read({ buf: x, dtype: 'f32', shape: [4], strides: [1], offset: 0 }), /device was lost|webgpu/);
+  });
+
+  test('batched decoding on webgpu (left-padded cache, key starts in attention-decode) gives the sequential codes', async () => {
+    T.setBackend('webgpu');
+    try {
+      const model = new Decoder({ vocabSize: 60, dim: 16, heads: 2, layers: 1, maxPositions: 40, initStd: 0.3, zeroOutputLayers: false, seed: 2 });
+      const span = { imageStart: 40, codebookSize: 20, length: 12 };
+      const guidance = { uncondPrompt: Int32Array.of(7), cfg: 3 };
+      const prompts = [Int32Array.of(3, 4, 5), Int32Array.of(9, 8, 7, 6, 5)];
+      const batch = await generateImageBatchAsync(model, prompts, span, { seed: 1, guidance });
+      for (const [i, p] of prompts.entries()) {
+        const alone = await generateImageCodesAsync(model, p, span, { seed: 1 + i, guidance, streams: 'sequential' });
+        assert.deepEqual([...batch[i]!], [...alone], `prompt ${i}`);
+      }
+      T.dispose(model.parameters());
+    } finally {
+      T.setBackend('cpu');
+    }
   });
 
   test('a small decoder trains on webgpu as on the cpu', async () => {

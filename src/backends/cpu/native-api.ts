@@ -92,6 +92,17 @@ export interface NativeAddon {
     q: F32, qOff: number, qs: number[], k: F32, kOff: number, ks: number[], v: F32, vOff: number, vs: number[],
     out: F32, lse: F32, B: number, T: number, H: number, D: number, scale: number, causal: boolean,
   ): void;
+  /**
+   * Attention of Tq queries over Tk >= Tq keys (a KV cache: the queries are the last Tq positions),
+   * one query at a time; views as in attentionForward, out (B, Tq, H, D), lse (B, H, Tq). kstart is
+   * empty, or B indices in [0, Tk]: row b's keys before kstart[b] are left padding (masked); a query
+   * that sees no key gets out 0, lse -inf. Each row's sums run over its own keys in order, so its
+   * result does not depend on its padding or on the other rows of the batch.
+   */
+  attentionKv(
+    q: F32, qOff: number, qs: number[], k: F32, kOff: number, ks: number[], v: F32, vOff: number, vs: number[],
+    out: F32, lse: F32, B: number, Tq: number, H: number, D: number, scale: number, causal: boolean, Tk: number, kstart: I32,
+  ): void;
   /** Gradients of attentionForward; dOut is (B, T, H, D) contiguous; dq, dk, dv are (B, T, H, D) contiguous and overwritten. */
   attentionBackward(
     q: F32, qOff: number, qs: number[], k: F32, kOff: number, ks: number[], v: F32, vOff: number, vs: number[],

@@ -194,13 +194,16 @@ export function nativeKernels(addon: NativeAddon, ref: Kernels, pool: BufferPool
       return out;
     },
 
-    attention(q, k, v, scale, causal) {
-      // The addon handles equal query and key lengths (training); a KV-cache step uses the reference.
-      if (!isF32(q, k, v) || q.shape[1] !== k.shape[1]) return ref.attention(q, k, v, scale, causal);
+    attention(q, k, v, scale, causal, keyStarts) {
+      if (!isF32(q, k, v)) return ref.attention(q, k, v, scale, causal, keyStarts);
       const [b, t, h, d] = q.shape as [number, number, number, number];
+      const tk = k.shape[1]!;
       const out = alloc(b * t * h * d);
       const lse = alloc(b * h * t);
-      addon.attentionForward(...qkv(q), ...qkv(k), ...qkv(v), out, lse, b, t, h, d, scale, causal);
+      // Equal query and key lengths (training, a prompt's prefill): the flash kernel. A KV-cache step
+      // (Tk > Tq) or left padding: the one-query-at-a-time kernel.
+      if (t === tk && !keyStarts) addon.attentionForward(...qkv(q), ...qkv(k), ...qkv(v), out, lse, b, t, h, d, scale, causal);
+      else addon.attentionKv(...qkv(q), ...qkv(k), ...qkv(v), out, lse, b, t, h, d, scale, causal, tk, keyStarts ?? new Int32Array(0));
       return { out, lse };
     },
 

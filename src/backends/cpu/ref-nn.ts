@@ -185,7 +185,7 @@ export function nnKernels(pool: BufferPool): NnKernels {
       return out;
     },
 
-    attention(q, k, v, scale, causal) {
+    attention(q, k, v, scale, causal, keyStarts) {
       const [b, t, h, d] = q.shape as [number, number, number, number];
       const tk = k.shape[1]!;
       const [qa, ka, va] = [arr(q), arr(k), arr(v)];
@@ -196,10 +196,19 @@ export function nnKernels(pool: BufferPool): NnKernels {
       const at = (x: View, bi: number, ti: number, hi: number): number => x.offset + bi * x.strides[0]! + ti * x.strides[1]! + hi * x.strides[2]!;
       for (let bi = 0; bi < b; bi++) for (let hi = 0; hi < h; hi++) for (let ti = 0; ti < t; ti++) {
         const qo = at(q, bi, ti, hi);
-        // Queries are the last t of tk positions: query ti sees keys up to ti + tk - t.
+        // Queries are the last t of tk positions: query ti sees keys up to ti + tk - t, from the
+        // row's first real key (keyStarts: left padding before it).
         const last = causal ? ti + tk - t : tk - 1;
+        const first = keyStarts ? keyStarts[bi]! : 0;
+        const oo = ((bi * t + ti) * h + hi) * d;
+        if (first > last) {
+          // A padding query sees no key: output 0, lse -inf.
+          for (let e = 0; e < d; e++) out[oo + e] = 0;
+          lse[(bi * h + hi) * t + ti] = -Infinity;
+          continue;
+        }
         let m = -Infinity;
-        for (let si = 0; si <= last; si++) {
+        for (let si = first; si <= last; si++) {
           const ko = at(k, bi, si, hi);
           let dot = 0;
           for (let e = 0; e < d; e++) dot += qa[qo + e]! * ka[ko + e]!;
@@ -207,14 +216,13 @@ export function nnKernels(pool: BufferPool): NnKernels {
           m = Math.max(m, s[si]!);
         }
         let sum = 0;
-        for (let si = 0; si <= last; si++) sum += (s[si] = Math.exp(s[si]! - m));
+        for (let si = first; si <= last; si++) sum += (s[si] = Math.exp(s[si]! - m));
         acc.fill(0);
-        for (let si = 0; si <= last; si++) {
+        for (let si = first; si <= last; si++) {
           const vo = at(v, bi, si, hi);
           const p = s[si]! / sum;
           for (let e = 0; e < d; e++) acc[e]! += p * va[vo + e]!;
         }
-        const oo = ((bi * t + ti) * h + hi) * d;
         for (let e = 0; e < d; e++) out[oo + e] = acc[e]!;
         lse[(bi * h + hi) * t + ti] = m + Math.log(sum);
       }

@@ -54,6 +54,8 @@ function useMatmulPath(h: number, tq: number, tk: number): boolean {
 }
 
 export const MAX_HEAD_DIM = 256;
+/** Batch rows per attention-decode dispatch with key starts: parameter words 24..63. */
+const DECODE_ROWS = 40;
 
 /** Words 0..17: sizes, scale, mask, and the strides of q, k, v over (b, t, h). */
 function attentionParams(q: View, k: View, v: View, scale: number, causal: boolean): Params {
@@ -71,12 +73,24 @@ function subsFor(op: string, d: number): { __D__: number; __KT__: number } {
 
 export function attentionKernels(rt: Runtime): Pick<Kernels, 'attention' | 'attentionBackward'> {
   return {
-    attention(q, k, v, scale, causal) {
+    attention(q, k, v, scale, causal, keyStarts) {
       const [b, tq, h, d] = q.shape as [number, number, number, number];
       const out = rt.alloc(b * tq * h * d);
       const lse = rt.alloc(b * h * tq);
       if (b * tq * h * d === 0) return { out, lse };
       const tk = k.shape[1]!;
+      if (keyStarts) {
+        // Left padding (batched decoding of prompts of different lengths): only attention-decode
+        // takes per-row key starts, in its parameter block, DECODE_ROWS batch rows a dispatch.
+        if (d > MAX_HEAD_DIM) throw new Error(`webgpu attention: head dim ${d} is not supported (at most ${MAX_HEAD_DIM})`);
+        const threads = Math.max(1, Math.min(64, Math.floor(4096 / d)));
+        for (let b0 = 0; b0 < b; b0 += DECODE_ROWS) {
+          const rows = Math.min(DECODE_ROWS, b - b0);
+          const p = attentionParams(q, k, v, scale, causal).u(22, b0).u(23, 1).list(24, [...keyStarts.subarray(b0, b0 + rows)]);
+          rt.run('attention-decode', { __D__: d, __W__: threads }, [q, k, v, out, lse], p, [tq, rows * h, 1]);
+        }
+        return { out, lse };
+      }
       if (useMatmulPath(h, tq, tk)) {
         // Per chunk of bc batch rows (Z = bc * H matrices): S = q k^T, softmax in place (P, lse), O = P v.
         const bcMax = Math.max(1, Math.floor(attentionTuning.chunkElements / (h * tq * tk)));

@@ -4,6 +4,7 @@
  * nearest upsampling; group norm is composed from layer norm. Each records one autograd node.
  */
 import { record } from '../autograd.js';
+import { isGradEnabled } from '../scope.js';
 import { fmt, normAxis, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkFloat, checkInputs, contiguousData, wrap } from './core.js';
@@ -112,6 +113,13 @@ export interface AttentionOptions {
   causal?: boolean;
   /** Score scale; default 1/sqrt(D). */
   scale?: number;
+  /**
+   * Left padding, one entry per batch row (B): row b's keys [0, keyStarts[b]) are padding that no
+   * query sees, so rows of different lengths can share one (B, Tk, H, D) KV cache aligned at the
+   * end. A query that sees no key at all (a padding query) gets output 0. Inference only: the op
+   * refuses inputs that need gradients.
+   */
+  keyStarts?: ArrayLike<number>;
 }
 
 /** Rows of D must be unit-stride for the fused kernel; other layouts are copied first. */
@@ -133,8 +141,18 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions =
   }
   const causal = o.causal ?? true;
   const scale = o.scale ?? 1 / Math.sqrt(q.shape[3]!);
+  let keyStarts: Int32Array | undefined;
+  if (o.keyStarts !== undefined) {
+    const tk = k.shape[1]!;
+    if (o.keyStarts.length !== q.shape[0]) throw new Error(`attention: keyStarts has ${o.keyStarts.length} entries for a batch of ${q.shape[0]}`);
+    keyStarts = Int32Array.from(o.keyStarts);
+    keyStarts.forEach((s, b) => {
+      if (!Number.isInteger(o.keyStarts![b]) || s < 0 || s > tk) throw new Error(`attention: keyStarts[${b}] = ${o.keyStarts![b]} is not an integer in [0, ${tk}]`);
+    });
+    if (isGradEnabled() && [q, k, v].some((t) => t.requiresGrad)) throw new Error('attention: keyStarts (left padding) is for inference; it has no gradient (run under noGrad)');
+  }
   const [qc, kc, vc] = [unitLast(q), unitLast(k), unitLast(v)];
-  const r = backend.kernels.attention(qc, kc, vc, scale, causal);
+  const r = backend.kernels.attention(qc, kc, vc, scale, causal, keyStarts);
   const [b, t, h] = q.shape as [number, number, number, number];
   const out = wrap(backend, r.out, q.dtype, q.shape);
   const lse = wrap(backend, r.lse, q.dtype, [b, h, t]);
