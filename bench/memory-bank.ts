@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Rng } from '../src/data/rng.js';
 import { MemoryBankWriter, openMemoryBank, type MemoryBank, type MemoryBankSearchOptions } from '../src/retrieval/memory-bank.js';
-import { perturb, randomUnit, recallAt } from '../src/retrieval/store.js';
+import { CALIBRATION_NOISE, perturb, randomUnit, recallAt } from '../src/retrieval/store.js';
 
 const { values } = parseArgs({
   options: {
@@ -26,7 +26,7 @@ const ROWS = Number(values.rows ?? (values.quick ? 20_000 : 100_000));
 const QUERIES = Number(values.queries ?? (values.quick ? 60 : 200));
 const K = 10;
 /** Query noise on bank vectors: cosine ~0.96 to the source row, as in the index calibration. */
-const QUERY_NOISE = 0.3;
+const QUERY_NOISE = CALIBRATION_NOISE;
 /** Replicating a small real bank: cosine ~0.995 to the original row. */
 const REPLICA_NOISE = 0.1;
 

@@ -13,9 +13,9 @@ export {
   type IndexChoice, type IndexSpec, type MemoryBankSearchOptions,
 } from './memory-bank.js';
 export {
-  perturb, randomUnit, recallAt, smallestEffort,
+  calibrateEffort, CALIBRATION_NOISE, perturb, randomUnit, recallAt, smallestEffort,
   type AnnIndexInfo, type AnnIndexType, type BankFilter, type BankHit, type BankInfo, type BankRow, type DocumentKind, type EncoderId,
-  type StoreSearchOptions, type VectorStore,
+  type CalibrationOptions, type StoreSearchOptions, type VectorStore,
 } from './store.js';
 export { embedDocuments, encoderByName, HashEncoder, imageFeatures, textFeatures, type BiEncoder, type DocumentInput, type HashEncoderOptions } from './encoders.js';
 export * from './rules.js';

@@ -13,10 +13,9 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import type { Connection, Table } from '@lancedb/lancedb';
-import { Rng } from '../data/rng.js';
 import { RetrievalInputError } from './errors.js';
 import {
-  perturb, randomUnit, recallAt, smallestEffort,
+  calibrateEffort,
   type AnnIndexInfo, type AnnIndexType, type BankFilter, type BankHit, type BankInfo, type BankRow, type DocumentKind,
   type EncoderId, type StoreSearchOptions, type VectorStore,
 } from './store.js';
@@ -33,7 +32,7 @@ const INFO = 'bank.json';
 const FORMAT_VERSION = 2;
 /** Below this many rows an index is refused: IVF training needs data, and a flat scan is fast anyway. */
 export const MIN_INDEX_ROWS = 256;
-/** `index: 'auto'` builds one from this many rows (a flat scan of 50k x 256 floats takes ~50 ms). */
+/** `index: 'auto'` builds one from this many rows: below it a flat scan takes ~20 ms or less (BENCHMARKS.md). */
 export const AUTO_INDEX_ROWS = 50_000;
 const TEXT_COLUMNS = ['id', 'docId', 'dataset', 'split', 'kind', 'text', 'imageId'] as const;
 
@@ -454,14 +453,12 @@ export interface IndexSpec {
 }
 
 const CALIBRATION_K = 10;
-/** Noise on bank vectors for calibration queries: cosine ~0.96 to the source row. */
-const CALIBRATION_NOISE = 0.3;
 
 /**
  * Trains the index on `table` and picks its search defaults: the fewest probes whose recall@10
- * against exact search reaches `targetRecall` on random unit queries *and* on perturbed bank
- * vectors (random queries are the hard case: their neighbours scatter over many partitions).
- * The index is committed before calibration starts; only bank.json makes it the bank's.
+ * against exact search reaches `targetRecall` on random and on near-bank queries (calibrateEffort).
+ * The index is committed before calibration starts; only bank.json, written by the caller, makes it
+ * the bank's.
  */
 async function buildAnnIndex(mods: Modules, table: Table, dim: number, spec: IndexSpec): Promise<AnnIndexInfo> {
   const started = Date.now();
@@ -487,7 +484,6 @@ async function buildAnnIndex(mods: Modules, table: Table, dim: number, spec: Ind
 
   const refineFactor = spec.refineFactor ?? (type === 'ivf_pq' ? 20 : null);
   const perKind = spec.calibrationQueries ?? 50;
-  const rng = new Rng(spec.seed ?? 1);
   const ids = async (q: Float32Array, nprobes?: number): Promise<string[]> => {
     let query = table.vectorSearch(q).distanceType('dot').select(['id', '_distance']).limit(CALIBRATION_K);
     if (nprobes === undefined) query = query.bypassVectorIndex();
@@ -497,39 +493,18 @@ async function buildAnnIndex(mods: Modules, table: Table, dim: number, spec: Ind
     }
     return ((await query.toArray()) as Record<string, unknown>[]).map((r) => String(r['id']));
   };
-  /** perKind queries of each kind with their exact top-k, and recall@k at some nprobes. */
-  const querySet = async () => {
-    const random = Array.from({ length: perKind }, () => randomUnit(dim, rng));
-    const offsets = Array.from({ length: perKind }, () => rng.int(rows));
-    const sources = (await table.takeOffsets(offsets).select(['vector']).toArray()) as Record<string, unknown>[];
-    const perturbed = sources.map((r) => perturb(copyArray(r['vector'], Float32Array)!, CALIBRATION_NOISE, rng));
-    const truth = { random: await Promise.all(random.map((q) => ids(q))), perturbed: await Promise.all(perturbed.map((q) => ids(q))) };
-    const mean = async (qs: Float32Array[], want: string[][], nprobes: number) => {
-      let sum = 0;
-      for (let i = 0; i < qs.length; i++) sum += recallAt(want[i]!, await ids(qs[i]!, nprobes));
-      return Math.round((sum / qs.length) * 1000) / 1000;
-    };
-    return async (nprobes: number) => {
-      const r = { random: await mean(random, truth.random, nprobes), perturbed: await mean(perturbed, truth.perturbed, nprobes) };
-      return { ...r, min: Math.min(r.random, r.perturbed) };
-    };
-  };
-  // Two query sets: the fewest probes meeting the target on the first is biased low (the first
-  // crossing of a noisy curve), so they are checked on the second, and raised until it agrees.
-  const [fit, check] = [await querySet(), await querySet()];
-  let nprobes = spec.nprobes ?? (await smallestEffort(numPartitions, target, fit)).effort;
-  let recall = await check(nprobes);
-  while (spec.nprobes === undefined && recall.min < target && nprobes < numPartitions) {
-    nprobes = Math.min(numPartitions, Math.ceil(nprobes * 1.15));
-    recall = await check(nprobes);
-  }
-  const chosen = { effort: nprobes, result: recall };
+  const chosen = await calibrateEffort({
+    dim, maxEffort: numPartitions, target, perKind, seed: spec.seed ?? 1, fixed: spec.nprobes,
+    sample: async (n, rng) => {
+      const offsets = Array.from({ length: n }, () => rng.int(rows));
+      return ((await table.takeOffsets(offsets).select(['vector']).toArray()) as Record<string, unknown>[]).map((r) => copyArray(r['vector'], Float32Array)!);
+    },
+    exact: (q) => ids(q),
+    approx: (q, nprobes) => ids(q, nprobes),
+  });
   return {
     type, distance: 'dot', numPartitions, ...(numSubVectors ? { numSubVectors } : {}), nprobes: chosen.effort, refineFactor,
-    calibration: {
-      k: CALIBRATION_K, target, queriesPerKind: perKind,
-      recall: { random: chosen.result.random, perturbed: chosen.result.perturbed }, met: chosen.result.min >= target,
-    },
+    calibration: { k: CALIBRATION_K, target, queriesPerKind: perKind, recall: chosen.recall, met: chosen.met },
     rows, buildSeconds: Math.round((Date.now() - started) / 100) / 10,
   };
 }

@@ -106,6 +106,12 @@ test('ANN: ann true without an index is a clear error, ann auto falls back to ex
     await assert.rejects(indexed.createIndex({ numPartitions: 500 }), /numPartitions 500 is too many for 600 rows/);
     await assert.rejects(indexed.createIndex({ type: 'hnsw' as never }), /index type must be ivf_flat or ivf_pq/);
     await assert.rejects(indexed.createIndex({ type: 'ivf_pq', numSubVectors: 5 }), /numSubVectors 5 does not divide the dimension 32/);
+    // IVF_PQ: compressed codes, re-scored exactly (refine factor 20), so a row's own vector finds it at score 1
+    const pq = await indexed.createIndex({ type: 'ivf_pq', numPartitions: 4, targetRecall: 0.9 });
+    assert.deepEqual([pq.type, pq.numSubVectors, pq.refineFactor], ['ivf_pq', 2, 20]);
+    const [top] = await indexed.search(rows[7]!.vector, 3, { ann: true });
+    assert.equal(top!.id, 'r7');
+    assert.ok(Math.abs(top!.score - 1) < 1e-4);
     indexed.close();
     // too few rows for an index, asked for explicitly: refused, the good bank stays
     await assert.rejects(writeBank(join(dir, 'indexed'), rows.slice(0, 100), {}), /needs at least 256 rows, the bank has 100/);
