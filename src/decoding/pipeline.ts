@@ -3,6 +3,10 @@
  * `cm3leon.json` naming its text and image tokenizers), then text-to-image and captioning with the
  * paper's document layout: text-to-image continues `<eos> caption <break>` with exactly one image
  * span; captioning continues `<eos> image <break>` with text up to `<eos>`.
+ *
+ * Guidance runs the caption's stream and the unconditional stream as one batch; generateImages runs
+ * many captions (each with its guidance stream) as one batch, with the codes each gets alone.
+ * Streaming: onToken(id, index, row) for every code, onPartialImage for previews while codes come.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -11,7 +15,7 @@ import { loadDecoder } from '../model/checkpoint.js';
 import type { Decoder } from '../model/decoder.js';
 import { imageSegment, textSegment, type Document } from '../tokenizers/document.js';
 import { MultimodalTokenizer } from '../tokenizers/multimodal.js';
-import { generateImageCodes, generateImageCodesAsync, generateText, generateTextAsync, type ImageSpan, type GenerateOptions, type TextOptions } from './generate.js';
+import { generateImageBatch, generateImageBatchAsync, generateImageCodes, generateImageCodesAsync, generateText, generateTextAsync, type ImageRequest, type ImageSpan, type GenerateOptions, type TextOptions } from './generate.js';
 import * as T from '../tensor/index.js';
 import { allowRange, forbid } from './sampling.js';
 
@@ -91,15 +95,94 @@ export class Cm3leon {
   /** Generates one image for a caption; `cfg` or `cdk` turn on guidance against the unconditional stream. Decoder on a CPU backend. */
   generateImage(caption: string, o: ImageOptions = {}): { image: RgbImage; codes: Int32Array } {
     const r = this.imageRequest(caption, o);
-    const codes = generateImageCodes(this.model, r.prompt, r.span, r.options);
+    const codes = generateImageCodes(this.model, r.prompt, r.span, { ...r.options, onToken: this.streaming(o, 1) });
     return { image: this.tok.image.decode([codes])[0]!, codes };
   }
 
   /** generateImage for a decoder on any backend (WebGPU included); the same image for the same seed. */
   async generateImageAsync(caption: string, o: ImageOptions = {}): Promise<{ image: RgbImage; codes: Int32Array }> {
     const r = this.imageRequest(caption, o);
-    const codes = await generateImageCodesAsync(this.model, r.prompt, r.span, r.options);
+    const codes = await generateImageCodesAsync(this.model, r.prompt, r.span, { ...r.options, onToken: this.streaming(o, 1) });
     return { image: this.tok.image.decode([codes])[0]!, codes };
+  }
+
+  /**
+   * One image per caption, all generated as one batch (each caption and, under guidance, its
+   * unconditional stream is a row: up to 2N rows, one forward per step). Caption i uses seed
+   * (o.seed ?? 0) + i, so the same caption N times gives the images of seeds seed..seed+N-1, each
+   * what generateImage gives with that seed. onToken and onPartialImage get the caption's index as
+   * `row`. Decoder on a CPU backend.
+   */
+  generateImages(captions: readonly string[], o: ImageOptions = {}): { image: RgbImage; codes: Int32Array }[] {
+    const b = this.imageBatch(captions, o);
+    const codes = generateImageBatch(this.model, b.requests, b.span, b.options);
+    const images = this.tok.image.decode(codes);
+    return codes.map((c, i) => ({ image: images[i]!, codes: c }));
+  }
+
+  /** generateImages for a decoder on any backend (WebGPU included); the same images for the same seed. */
+  async generateImagesAsync(captions: readonly string[], o: ImageOptions = {}): Promise<{ image: RgbImage; codes: Int32Array }[]> {
+    const b = this.imageBatch(captions, o);
+    const codes = await generateImageBatchAsync(this.model, b.requests, b.span, b.options);
+    const images = this.tok.image.decode(codes);
+    return codes.map((c, i) => ({ image: images[i]!, codes: c }));
+  }
+
+  /** Each caption's imageRequest, seeded seed + i; the streaming callbacks go on the batch. */
+  private imageBatch(captions: readonly string[], o: ImageOptions): { requests: ImageRequest[]; span: ImageSpan; options: GenerateOptions } {
+    if (!Array.isArray(captions) || captions.length === 0) throw new Error('generate: give at least one caption');
+    const base = o.seed ?? 0;
+    const requests = captions.map((caption, i) => {
+      const r = this.imageRequest(caption, o);
+      const { onToken: _ignored, ...options } = r.options;
+      return { prompt: r.prompt, ...options, seed: base + i };
+    });
+    return { requests, span: this.imageSpan(), options: { onToken: this.streaming(o, captions.length) } };
+  }
+
+  private imageSpan(): ImageSpan {
+    const v = this.tok.vocab;
+    return { imageStart: v.imageStart, codebookSize: v.imageCodebookSize, length: this.tok.imageLength };
+  }
+
+  /**
+   * The onToken to pass down: the caller's, and when `onPartialImage` is set, one that also keeps
+   * each row's codes and hands out a preview every `partialEvery` codes (default: one grid row)
+   * and at the last code.
+   */
+  private streaming(o: ImageOptions, rows: number): GenerateOptions['onToken'] {
+    const { onToken, onPartialImage } = o;
+    if (!onPartialImage) return onToken;
+    if (typeof onPartialImage !== 'function') throw new Error('generate: onPartialImage must be a function');
+    const n = this.tok.imageLength;
+    const every = o.partialEvery ?? this.tok.grid;
+    if (!Number.isInteger(every) || every < 1) throw new Error(`generate: partialEvery must be a positive integer (codes between previews), got ${every}`);
+    const start = this.tok.vocab.imageStart;
+    const codes = Array.from({ length: rows }, () => new Int32Array(n));
+    return (id, index, row) => {
+      onToken?.(id, index, row);
+      codes[row]![index] = id - start;
+      const done = index + 1;
+      if (done % every === 0 || done === n) onPartialImage({ row, codes: codes[row]!.slice(0, done), image: this.partialImage(codes[row]!.subarray(0, done)) });
+    };
+  }
+
+  /**
+   * The image of a partial code grid (row-major, the first codes.length cells): the missing cells
+   * are decoded as code 0 and then painted gray. A preview: the VQ decoder is convolutional, so
+   * cells next to missing ones differ a little from the final image.
+   */
+  partialImage(codes: ArrayLike<number>): RgbImage {
+    const g = this.tok.grid;
+    const grid = new Int32Array(g * g);
+    grid.set(Array.from(codes).slice(0, g * g));
+    const image = this.tok.image.decode([grid])[0]!;
+    const cell = image.width / g;
+    for (let c = codes.length; c < g * g; c++) {
+      const [y0, x0] = [Math.floor(c / g) * cell, (c % g) * cell];
+      for (let y = y0; y < y0 + cell; y++) image.rgb.fill(128, (y * image.width + x0) * 3, (y * image.width + x0 + cell) * 3);
+    }
+    return image;
   }
 
   /** `<eos> image <break>` and the text-only constraints of captioning. */
@@ -142,4 +225,19 @@ export type ImageOptions = Omit<GenerateOptions, 'guidance'> & {
   cdk?: { k: number; alpha: number };
   /** Retrieved documents to prepend (retrieval-augmented generation). */
   context?: readonly Document[];
+  /**
+   * Streaming previews: called every `partialEvery` codes (default: one grid row) and at the last
+   * code with the codes so far and their image (Cm3leon.partialImage: cells not generated yet are
+   * gray). Each call runs the VQ decoder once.
+   */
+  onPartialImage?: (p: PartialImage) => void;
+  partialEvery?: number;
 };
+
+export interface PartialImage {
+  /** The caption's index in generateImages (0 for generateImage). */
+  row: number;
+  /** The codes generated so far (codebook indices, row-major over the grid). */
+  codes: Int32Array;
+  image: RgbImage;
+}

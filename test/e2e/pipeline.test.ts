@@ -15,6 +15,7 @@ import { decodePng } from '../../src/data/index.js';
 import { ImageTokenizer } from '../../src/tokenizers/vq/image-tokenizer.js';
 import { DEFAULT_VQ_CONFIG } from '../../src/tokenizers/vq/config.js';
 import { webGpuAvailable } from '../../src/backends/index.js';
+import { Cm3leon } from '../../src/decoding/pipeline.js';
 
 const gpu = await webGpuAvailable();
 
@@ -60,6 +61,30 @@ test('data -> tokenizers -> train -> generate -> caption, through the CLI', () =
   r = run('generate', 'x', '-o', join(dir, 'g.png'), '--model', join(dir, 'model'), '--samples', '0');
   assert.equal(r.code, 2);
   assert.match(r.err, /--samples must be an integer in \[1, 256\]/);
+  // --batch: the samples two at a time as one batch (with CFG: 4 rows), the same images as one at a time.
+  for (const batch of ['1', '2']) {
+    r = run('generate', 'a large red circle in the centre', '-o', join(dir, `cfg-b${batch}.png`), '--model', join(dir, 'model'), '--seed', '1', '--samples', '3', '--cfg', '3', '--batch', batch);
+    assert.equal(r.code, 0, r.err);
+  }
+  for (const i of [1, 2, 3]) assert.deepEqual(readFileSync(join(dir, `cfg-b2-${i}.png`)), readFileSync(join(dir, `cfg-b1-${i}.png`)), `sample ${i}`);
+  r = run('generate', 'x', '-o', join(dir, 'g.png'), '--model', join(dir, 'model'), '--samples', '2', '--batch', '0');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--batch must be an integer in \[1, 64\], got '0'/);
+  // The API: several captions as one batch, streamed per row, with previews of the partial images.
+  const m = Cm3leon.load(join(dir, 'model'));
+  const captions = ['a large red circle in the centre', 'a small blue square'];
+  const partial: { row: number; done: number; gray: boolean }[] = [];
+  const tokens = [0, 0];
+  const batched = m.generateImages(captions, { seed: 7, cfg: 2, partialEvery: 16, onToken: (_id, _i, row) => tokens[row]!++, onPartialImage: (p) => {
+    assert.deepEqual([p.image.width, p.image.height], [64, 64]);
+    partial.push({ row: p.row, done: p.codes.length, gray: p.image.rgb.at(-1) === 128 && p.image.rgb.at(-3) === 128 });
+  } });
+  captions.forEach((c, i) => assert.deepEqual([...batched[i]!.codes], [...m.generateImage(c, { seed: 7 + i, cfg: 2 }).codes], `caption ${i}`));
+  assert.deepEqual(tokens, [m.tok.imageLength, m.tok.imageLength]);
+  // 64 codes, a preview every 16: after 16, 32, 48 (last cell still gray) and 64 codes, for each row.
+  assert.deepEqual(partial, [16, 32, 48, 64].flatMap((done) => [0, 1].map((row) => ({ row, done, gray: done < 64 }))));
+  assert.throws(() => m.generateImages([]), /give at least one caption/);
+  assert.throws(() => m.generateImages(['x'], { onPartialImage: () => {}, partialEvery: 0 }), /partialEvery must be a positive integer/);
   r = captionOut;
   if (gpu) {
     const cpuCaption = r.out;
