@@ -11,7 +11,7 @@ export const summary = 'evaluate a trained model on held-out data';
 
 const USAGE = `usage: cm3leon eval [--model models/cm3leon-small] [--shapes data/shapes] [--emoji data/emoji] [--n 64] [-o eval-out]
                     [--cfg-sweep 1,2,3,5,7] [--samples-sweep 1,2,4,8,16 [--sweep-n 12]] [--encoder models/bi-encoder]
-                    [--quick]
+                    [--retrieval-table --bank DIR [--generate 48]] [--quick]
 
 --cfg-sweep      also generates the held-out Shapes captions at each classifier-free guidance scale and
                  scores them (the paper's Fig. 4 CFG axis); with the bi-encoder also its CLIP score and
@@ -19,12 +19,15 @@ const USAGE = `usage: cm3leon eval [--model models/cm3leon-small] [--shapes data
 --samples-sweep  best-of-N by CLIP score for TopP+CFG 3, CD-K and their mixture, N in the list, on
                  --sweep-n held-out one-object Shapes captions (Fig. 4's samples axis): samples-sweep.png
 --encoder        the bi-encoder for CLIP scores and reranking (default models/bi-encoder)
+--retrieval-table  the paper's Table 1 in miniature: held-out image NLL with 0, 1 and 2 documents
+                 retrieved from --bank (built with the same --encoder) and, for --generate captions per
+                 dataset, a Fréchet distance on the bi-encoder's image features and the CLIP score
 --quick          only the sweeps asked for (skip NLL, sheets and captioning)`;
 
 export async function run(args: string[]): Promise<void> {
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args, options: { model: { type: 'string' }, shapes: { type: 'string' }, emoji: { type: 'string' }, n: { type: 'string' }, o: { type: 'string', short: 'o' }, seed: { type: 'string' }, 'cfg-sweep': { type: 'string' }, 'samples-sweep': { type: 'string' }, 'sweep-n': { type: 'string' }, encoder: { type: 'string' }, quick: { type: 'boolean' }, help: { type: 'boolean' } } }));
+    ({ values } = parseArgs({ args, options: { model: { type: 'string' }, shapes: { type: 'string' }, emoji: { type: 'string' }, n: { type: 'string' }, o: { type: 'string', short: 'o' }, seed: { type: 'string' }, 'cfg-sweep': { type: 'string' }, 'samples-sweep': { type: 'string' }, 'sweep-n': { type: 'string' }, encoder: { type: 'string' }, quick: { type: 'boolean' }, 'retrieval-table': { type: 'boolean' }, bank: { type: 'string' }, generate: { type: 'string' }, help: { type: 'boolean' } } }));
   } catch (err) {
     throw new CliError(`eval: ${(err as Error).message}\n\n${USAGE}`);
   }
@@ -42,7 +45,12 @@ export async function run(args: string[]): Promise<void> {
   const sweepN = Number(values['sweep-n'] ?? 12);
   if (!Number.isInteger(sweepN) || sweepN < 1) throw new CliError(`eval: --sweep-n must be a whole number >= 1, got '${String(values['sweep-n'])}'`);
   const encoderDir = String(values.encoder ?? 'models/bi-encoder');
-  const wantEncoder = samplesNs.length > 0 || (sweep.length > 0 && existsSync(encoderDir));
+  const retrievalTableWanted = values['retrieval-table'] === true;
+  if (retrievalTableWanted && !values.bank) throw new CliError('eval: --retrieval-table needs --bank DIR (a memory bank built with the same --encoder: `cm3leon index build`)');
+  if (retrievalTableWanted && !existsSync(encoderDir)) throw new CliError(`eval: --retrieval-table needs the bi-encoder; ${encoderDir} not found`);
+  const nGenerate = Number(values.generate ?? 48);
+  if (!Number.isInteger(nGenerate) || nGenerate < 0) throw new CliError(`eval: --generate must be a whole number >= 0, got '${String(values.generate)}'`);
+  const wantEncoder = samplesNs.length > 0 || retrievalTableWanted || (sweep.length > 0 && existsSync(encoderDir));
   if (samplesNs.length > 0 && !existsSync(encoderDir)) throw new CliError(`eval: --samples-sweep reranks with the bi-encoder; ${encoderDir} not found (train one with \`cm3leon retrieve train-encoder\`)`);
   const out = String(values.o ?? 'eval-out');
   mkdirSync(out, { recursive: true });
@@ -108,7 +116,33 @@ export async function run(args: string[]): Promise<void> {
     writePlot(join(out, 'cfg-sweep.png'), [line(single('shape'), [40, 90, 200]), line(single('colour'), [220, 80, 30]), line(single('position'), [40, 160, 60]), line((r) => (r.multi as { objectMatch: number }).objectMatch, [120, 120, 120])],
       { title: 'Shapes held-out vs CFG scale: shape (blue), colour (orange), position (green), multi-object match (grey)' });
   }
+  const retrievalRows: Record<string, unknown> = {};
+  if (retrievalTableWanted && encoder) {
+    const [{ Retriever }, { retrievalTable }] = await Promise.all([import('../retrieval/retriever.js'), import('../eval/retrieval-eval.js')]);
+    const retriever = await Retriever.open(String(values.bank), encoder, { expectedCodes: m.tok.imageLength });
+    const used: Record<string, string[][]> = {};
+    try {
+      for (const [name, items] of [['shapes', shapesHeld], ['emoji', emojiHeld]] as const) {
+        log(`retrieval table: ${name}`);
+        const sheet: { caption: string; image: import('../data/image.js').RgbImage }[] = [];
+        used[name] = [];
+        retrievalRows[name] = await retrievalTable(m, items, (caption, k) => retriever.forText(caption, k), encoder, {
+          generate: nGenerate, cfg: 3, seed, log,
+          onImage: (k, item, image, context) => {
+            if (sheet.length < 48 && items.indexOf(item) < 16) sheet.push({ caption: `[${k}] ${item.caption}`, image });
+            if (k === 2 && used[name]!.length < 8) used[name]!.push([item.caption, ...context.map((c) => c.text)]);
+          },
+        });
+        writePng(join(out, `retrieval-${name}.png`), captionSheet(sheet));
+      }
+    } finally {
+      retriever.close();
+    }
+    retrievalRows['examples'] = used;
+    retrievalRows['bank'] = String(values.bank);
+  }
   const result = {
+    retrievalTable: retrievalTableWanted ? retrievalRows : null,
     model: modelDir, n, seed, date: new Date().toISOString(),
     cfgSweep,
     samplesSweep: samples,

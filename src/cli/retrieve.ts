@@ -72,6 +72,9 @@ async function build(args: string[]): Promise<void> {
   const index = String(values.index ?? 'auto');
   if (!['none', 'auto', 'ivf_flat', 'ivf_pq'].includes(index)) throw new CliError(`--index must be none, auto, ivf_flat or ivf_pq, got '${index}'`);
   const indexChoice = index === 'none' || index === 'auto' ? index : { type: index as 'ivf_flat' | 'ivf_pq' };
+  const limit = values.limit === undefined ? undefined : positive('limit', values.limit, 1);
+  const data = values.data ? String(values.data).split(',').filter((d) => d.length > 0) : [];
+  for (const d of data) if (!existsSync(d)) throw new CliError(`dataset ${d} does not exist; build it with \`cm3leon data build\``);
   const encoder = await loadEncoder(String(values.encoder ?? DEFAULT_ENCODER));
   let encodeImages: ((images: import('../data/image.js').RgbImage[]) => Int32Array[]) | undefined;
   if (!values['no-tokens']) {
@@ -89,13 +92,10 @@ async function build(args: string[]): Promise<void> {
     const { buildCollectionBank } = await import('../retrieval/collection.js');
     info = await userErrors(() => buildCollectionBank({ dir: String(values.images), out, encoder, encodeImages, index: indexChoice, onProgress: progress }));
   } else {
-    const data = String(values.data).split(',').filter((d) => d.length > 0);
-    for (const d of data) if (!existsSync(d)) throw new CliError(`dataset ${d} does not exist; build it with \`cm3leon data build\``);
     const { buildMemoryBank } = await import('../retrieval/build-bank.js');
     info = await userErrors(() => buildMemoryBank({
       data, out, encoder, encodeImages, thumbnails: 32, index: indexChoice, onProgress: progress,
-      limit: values.limit === undefined ? undefined : positive('limit', values.limit, 1),
-      log: (line) => console.error(line),
+      limit, log: (line) => console.error(line),
     }));
   }
   console.log(`memory bank ${out}: ${info.counts.rows} documents, dim ${info.dim}, encoder ${info.encoder.name}@${info.encoder.version}${info.index ? `, ANN index ${info.index.type}` : ''}, ${info.buildSeconds} s`);

@@ -70,22 +70,26 @@ test('retrieve CLI: build, then bad input gives one clear line and exit 2', asyn
   const dir = mkdtempSync(join(tmpdir(), 'cm3leon-retrieve-'));
   try {
     await buildShapes({ n: 12, seed: 2, out: join(dir, 'shapes') });
-    const b = cli('build', '--data', join(dir, 'shapes'), '-o', join(dir, 'bank'));
+    const b = cli('build', '--data', join(dir, 'shapes'), '-o', join(dir, 'bank'), '--encoder', 'hash-baseline');
     assert.equal(b.code, 0, b.stderr);
     assert.match(b.stdout, /memory bank .*: \d+ documents, dim 256, encoder hash-baseline@/);
     writeFileSync(join(dir, 'bad.png'), 'not a png');
     const bank = join(dir, 'bank');
     const cases: [string[], RegExp][] = [
-      [['build', '-o', bank], /--data is required/],
+      [['build', '-o', bank], /give --data .* or --images/],
+      [['build', '--data', join(dir, 'shapes'), '--images', dir, '-o', bank], /either --data or --images/],
+      [['build', '--data', join(dir, 'shapes'), '-o', bank, '--index', 'hnsw'], /--index must be none, auto, ivf_flat or ivf_pq/],
+      [['build', '--data', join(dir, 'shapes'), '-o', bank, '--encoder', join(dir, 'no-encoder')], /not a bi-encoder directory/],
       [['build', '--data', join(dir, 'nope'), '-o', bank], /dataset .*nope does not exist/],
       [['build', '--data', join(dir, 'shapes'), '-o', bank, '--limit', '0'], /--limit must be a positive whole number/],
       [['query', 'a red circle'], /--bank is required/],
-      [['query', '--bank', bank], /give a query text or --image/],
+      [['query', '--bank', bank], /give a query text or an image/],
       [['query', 'red', '--bank', join(dir, 'missing')], /is not a memory bank: no bank.json/],
       [['query', 'red', '--bank', bank, '--k', 'x'], /--k must be a positive whole number, got 'x'/],
       [['query', '--image', join(dir, 'bad.png'), '--bank', bank], /cannot read image/],
       [['query', '--image', join(dir, 'none.png'), '--bank', bank], /cannot read image/],
-      [['frobnicate'], /expected 'build' or 'query'/],
+      [['query', join(dir, 'bad.png'), '--bank', bank], /cannot read image/],
+      [['frobnicate'], /expected 'build', 'query'/],
     ];
     for (const [args, pattern] of cases) {
       const r = cli(...args);
