@@ -134,7 +134,8 @@ export async function run(args: string[]): Promise<void> {
     } catch (err) {
       throw new CliError(`train: --init: ${(err as Error).message}`);
     }
-    if (JSON.stringify({ ...init.config, seed: 0 }) !== JSON.stringify({ ...config, seed: 0 })) {
+    const shape = (c: typeof config): string => JSON.stringify([c.vocabSize, c.dim, c.heads, c.layers, c.maxPositions]);
+    if (shape(init.config) !== shape(config)) {
       throw new CliError(`train: --init ${String(values.init)} has config ${JSON.stringify(init.config)}, this run needs ${JSON.stringify(config)}`);
     }
     model.loadStateDict(init.stateDict());
