@@ -7,7 +7,7 @@
  * are read asynchronously, checkpoints through host copies). Data comes from a BatchSource that is deterministic in
  * (step, micro-batch), so a resumed run sees exactly the batches an uninterrupted one would.
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as T from '../tensor/index.js';
 import { AdamW, clipGradNormAsync, warmupCosine } from '../nn/index.js';
@@ -108,6 +108,8 @@ export async function train(initial: Decoder, source: BatchSource, o: TrainOptio
     restore = loaded.restoreOptimizer;
     log(`resumed from ${ckpt} at step ${state.step}`, true);
   }
+  // A fresh run starts a fresh log (a resumed one appends; readers keep the last entry per step).
+  if (!ckpt) writeFileSync(metricsPath, '');
   const opt = new AdamW(model.parameters(), { lr: o.lr, betas: o.betas ?? [0.9, 0.95], weightDecay: o.weightDecay ?? 0.1 });
   if (restore) restore(opt);
 
