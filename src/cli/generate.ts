@@ -76,17 +76,8 @@ async function loadEncoder(dir: string | undefined) {
 async function retrieveFor(caption: string, k: number, encoder: import('../retrieval/clip-encoder.js').ClipEncoder, m: import('../decoding/pipeline.js').Cm3leon, bankDir: string | undefined) {
   const [{ Retriever, ensureDefaultBank }, { RetrievalInputError }] = await Promise.all([import('../retrieval/retriever.js'), import('../retrieval/errors.js')]);
   try {
-    // The bank stores VQ codes: its cache key names the image tokenizer's weights, so a model with
-    // another image tokenizer never reads codes it cannot decode.
-    const { createHash } = await import('node:crypto');
-    const h = createHash('sha256');
-    for (const [name, p] of m.tok.image.namedParameters()) {
-      const d = p.dataSync() as Float32Array;
-      h.update(name).update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
-    }
-    const tag = h.digest('hex').slice(0, 10);
-    const dir = bankDir ?? await ensureDefaultBank({ encoder, encodeImages: (images) => m.tok.image.encode(images).map((g) => Int32Array.from(g)), imageTokenizerTag: tag });
-    const retriever = await Retriever.open(dir, encoder, { expectedCodes: m.tok.imageLength });
+    const dir = bankDir ?? await ensureDefaultBank({ encoder });
+    const retriever = await Retriever.open(dir, encoder, { expectedCodes: m.tok.imageLength, encodeImage: (image) => Int32Array.from(m.tok.image.encode([image])[0]!) });
     try {
       return await retriever.forText(caption, k);
     } finally {

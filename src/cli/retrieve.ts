@@ -94,7 +94,7 @@ async function build(args: string[]): Promise<void> {
   } else {
     const { buildMemoryBank } = await import('../retrieval/build-bank.js');
     info = await userErrors(() => buildMemoryBank({
-      data, out, encoder, encodeImages, thumbnails: 32, index: indexChoice, onProgress: progress,
+      data, out, encoder, encodeImages, thumbnails: 64, index: indexChoice, onProgress: progress,
       limit, log: (line) => console.error(line),
     }));
   }

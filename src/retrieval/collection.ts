@@ -20,7 +20,7 @@ export interface CollectionOptions {
   encoder: BiEncoder;
   /** VQ codes per image (stored so the bank can feed retrieval-augmented generation). */
   encodeImages?: (images: RgbImage[]) => Int32Array[];
-  /** Thumbnail side in pixels (default 32). */
+  /** Thumbnail side in pixels (default 64, the models' image size: codes can be made from it). */
   thumbnails?: number;
   index?: IndexChoice;
   batch?: number;
@@ -74,7 +74,7 @@ function readImage(file: string): RgbImage {
 export async function buildCollectionBank(o: CollectionOptions): Promise<BankInfo> {
   const entries = listCollection(o.dir);
   const batch = o.batch ?? 256;
-  const thumb = o.thumbnails ?? 32;
+  const thumb = o.thumbnails ?? 64;
   const writer = await MemoryBankWriter.create(o.out, { dim: o.encoder.dim, encoder: o.encoder.id });
   try {
     for (let i = 0; i < entries.length; i += batch) {

@@ -8,12 +8,12 @@
  * Also the default bank: `cm3leon generate --retrieve N` must work on a fresh clone, so the bank
  * is built on first use from the training splits of the installed data (data/emoji, data/shapes if
  * present, else built from the npm packages and the Shapes generator into the cache directory),
- * embedded by the shipped bi-encoder, and cached by encoder version.
+ * embedded by the shipped bi-encoder, stored with 64 px images, and cached by encoder version.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { RgbImage } from '../data/image.js';
+import { decodePng, type RgbImage } from '../data/image.js';
 import { applyRules } from './rules.js';
 import { buildMemoryBank } from './build-bank.js';
 import type { BiEncoder } from './encoders.js';
@@ -28,12 +28,23 @@ export interface RetrievedDocument {
   score: number;
 }
 
+export interface RetrieverOptions {
+  /** The model's image length (grid * grid): documents with other code counts are refused. */
+  expectedCodes?: number;
+  /**
+   * The model's image tokenizer, for documents stored without codes but with an image (thumbnail):
+   * their codes are computed when retrieved. The default bank stores 64 px images instead of codes,
+   * which keeps its first-use build to about a minute.
+   */
+  encodeImage?: (image: RgbImage) => Int32Array;
+}
+
 export class Retriever {
-  constructor(readonly bank: MemoryBank, readonly encoder: BiEncoder, private readonly expectedCodes?: number) {}
+  constructor(readonly bank: MemoryBank, readonly encoder: BiEncoder, private readonly o: RetrieverOptions = {}) {}
 
   /** Opens `dir`, refusing a bank built by another encoder (or version). */
-  static async open(dir: string, encoder: BiEncoder, o: { expectedCodes?: number } = {}): Promise<Retriever> {
-    return new Retriever(await openMemoryBank(dir, { encoder: encoder.id }), encoder, o.expectedCodes);
+  static async open(dir: string, encoder: BiEncoder, o: RetrieverOptions = {}): Promise<Retriever> {
+    return new Retriever(await openMemoryBank(dir, { encoder: encoder.id }), encoder, o);
   }
 
   /** The k documents to prepend for a text query (k = 0: none), best first. */
@@ -41,15 +52,17 @@ export class Retriever {
     if (!Number.isInteger(k) || k < 0) throw new RetrievalInputError(`retrieve: the number of documents must be a whole number >= 0, got ${k}`);
     if (k === 0) return [];
     const [query] = await this.encoder.embedText([text]);
-    const hits = await this.bank.search(query!, Math.max(16, 8 * k), { withVectors: true, withTokens: true });
+    const hits = await this.bank.search(query!, Math.max(16, 8 * k), { withVectors: true, withTokens: true, withThumbnails: this.o.encodeImage !== undefined });
     return applyRules(hits.filter((h) => h.kind === 'both'), k).map((h) => this.document(h));
   }
 
   private document(h: BankHit): RetrievedDocument {
-    const codes = h.imageTokens;
+    let codes = h.imageTokens;
+    if ((!codes || codes.length === 0) && h.thumbnail && this.o.encodeImage) codes = this.o.encodeImage(decodePng(h.thumbnail));
     if (!codes || codes.length === 0) throw new RetrievalInputError(`${this.bank.dir}: document ${h.id} has no image tokens (rebuild the bank with an image tokenizer)`);
-    if (this.expectedCodes !== undefined && codes.length !== this.expectedCodes) {
-      throw new RetrievalInputError(`${this.bank.dir}: document ${h.id} has ${codes.length} image tokens, this model's images have ${this.expectedCodes} (the bank was built with another image tokenizer)`);
+    const expected = this.o.expectedCodes;
+    if (expected !== undefined && codes.length !== expected) {
+      throw new RetrievalInputError(`${this.bank.dir}: document ${h.id} has ${codes.length} image tokens, this model's images have ${expected} (the bank was built with another image tokenizer)`);
     }
     return { id: h.id, text: h.text ?? '', codes: Int32Array.from(codes), score: h.score };
   }
@@ -66,10 +79,6 @@ export function cacheDir(): string {
 
 export interface DefaultBankOptions {
   encoder: BiEncoder;
-  /** VQ codes of images (the model's image tokenizer): stored with each document. */
-  encodeImages: (images: RgbImage[]) => Int32Array[];
-  /** A tag of the image tokenizer (its codes must match the model's), part of the cache key. */
-  imageTokenizerTag: string;
   /** Dataset directories to use when they exist (default data/emoji, data/shapes). */
   dataDirs?: string[];
   cache?: string;
@@ -79,7 +88,7 @@ export interface DefaultBankOptions {
 /** The directory of the default bank for this encoder and image tokenizer, building it first if needed. */
 export async function ensureDefaultBank(o: DefaultBankOptions): Promise<string> {
   const cache = o.cache ?? cacheDir();
-  const dir = join(cache, `memory-bank-${o.encoder.id.name}-${o.encoder.id.version}-${o.imageTokenizerTag}`);
+  const dir = join(cache, `memory-bank-${o.encoder.id.name}-${o.encoder.id.version}`);
   if (existsSync(join(dir, 'bank.json'))) return dir;
   const log = o.log ?? ((l: string) => console.error(l));
   mkdirSync(cache, { recursive: true });
@@ -105,7 +114,9 @@ export async function ensureDefaultBank(o: DefaultBankOptions): Promise<string> 
   }
   log(`retrieval: building the default memory bank ${dir} from ${data.join(', ')} (training split; first use only)`);
   const bar = progressBar(log);
-  await buildMemoryBank({ data, out: dir, encoder: o.encoder, encodeImages: o.encodeImages, thumbnails: 32, onProgress: bar });
+  // 64 px images rather than VQ codes: the codes of the two documents a prompt uses are computed
+  // when retrieved (Retriever's encodeImage), so any model's image tokenizer can read this bank.
+  await buildMemoryBank({ data, out: dir, encoder: o.encoder, thumbnails: 64, onProgress: bar });
   process.stderr.write('\n');
   return dir;
 }

@@ -111,6 +111,26 @@ test('retriever: documents with their VQ codes, rules applied, k = 0 retrieves n
     const opened = await openMemoryBank(bank);
     assert.equal(opened.info.counts.rows, 3);
     opened.close();
+
+    // A bank without codes (64 px images only): the retriever makes them from the stored image.
+    const bare = join(dir, 'bare');
+    assert.equal(cli('index', 'build', '--images', pics, '-o', bare, '--encoder', join(dir, 'enc'), '--no-tokens').code, 0);
+    const seen: number[] = [];
+    const lazy = await Retriever.open(bare, enc, { expectedCodes: 256, encodeImage: (image) => (seen.push(image.width), new Int32Array(256).fill(image.rgb[(32 * 64 + 32) * 3]!)) });
+    try {
+      const [doc] = await lazy.forText('a green square', 1);
+      assert.deepEqual(seen, [64]);
+      const colour = { red: 230, blue: 20, green: 20 }[doc!.text.split(' ')[1] as 'red' | 'blue' | 'green'];
+      assert.equal(doc!.codes[0], colour, 'codes come from the document\'s own image');
+    } finally {
+      lazy.close();
+    }
+    const none = await Retriever.open(bare, enc);
+    try {
+      await assert.rejects(none.forText('a green square', 1), /has no image tokens/);
+    } finally {
+      none.close();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
