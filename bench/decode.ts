@@ -2,21 +2,24 @@
  * Decoding speed on the CPU: greedy tokens/s with the KV cache at batch 1 and 8 for the `small`
  * preset's architecture (4 layers, width 256, 4 heads, the shipped vocabulary size), 64-token prompt
  * + 256 new tokens, beside PyTorch on the same CPU in the same run (a plain KV-cache loop over the
- * same decoder, bench/gpu/torch_peer.py); the cost of classifier-free guidance (two streams) against
- * one; and the time to one 64x64 image with the shipped model.
+ * same decoder, bench/gpu/torch_peer.py); the cost of classifier-free guidance against one stream,
+ * with the two streams batched (one batch-2 forward per step, the default) and run one after the
+ * other (streams: 'sequential'), in interleaved rounds of the same run; four CFG prompts as one
+ * batch (8 rows) per image; and the time to one 64x64 image with the shipped model.
  *
  *   node dist/bench/decode.js [--quick] [--json]
  */
 import { spawnSync } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as T from '../src/index.js';
 import { Decoder, KvCache } from '../src/model/decoder.js';
-import { generateImageCodes } from '../src/decoding/generate.js';
+import { generateImageBatch, generateImageCodes } from '../src/decoding/generate.js';
 import { Cm3leon } from '../src/decoding/pipeline.js';
 
 const args = process.argv.slice(2);
+const loadAtStart = loadavg()[0]!; // other jobs on the machine: recorded beside the numbers
 const quick = args.includes('--quick');
 const cfg = { vocabSize: 5120, dim: 256, heads: 4, layers: 4, maxPositions: 384 };
 const prompt = quick ? 8 : 64;
@@ -54,16 +57,31 @@ const model = new Decoder({ ...cfg, initStd: 0.02, zeroOutputLayers: false, seed
 const ours: Record<string, number> = {};
 for (const b of [1, 8]) ours[b] = Math.round(greedy(model, b, quick ? 1 : 3));
 
-// Guidance: image codes with CFG (two streams, the conditional and the unconditional) against one.
+// Guidance: image codes with CFG (two streams: the 12-token prompt and a 3-token unconditional
+// prompt) against one stream; the streams batched (default) or sequential. Interleaved rounds, so
+// load from other jobs falls on every variant alike; medians, and the median of the per-round ratios.
 const span = { imageStart: cfg.vocabSize - 1024, codebookSize: 1024, length: quick ? 16 : 256 };
-const timeCodes = (guided: boolean): number => {
+const codesPrompt = Int32Array.from({ length: 12 }, (_, i) => 40 + i);
+const guidance = { uncondPrompt: Int32Array.of(1, 3, 2), cfg: 3 };
+const seconds = (f: () => void): number => {
   const t0 = performance.now();
-  generateImageCodes(model, Int32Array.from({ length: 12 }, (_, i) => 40 + i), span, { seed: 1, guidance: guided ? { uncondPrompt: Int32Array.of(1, 3, 2), cfg: 3 } : undefined });
+  f();
   return (performance.now() - t0) / 1000;
 };
-timeCodes(false);
-const single = median([timeCodes(false), timeCodes(false), timeCodes(false)]);
-const guided = median([timeCodes(true), timeCodes(true), timeCodes(true)]);
+const variants = {
+  single: () => seconds(() => generateImageCodes(model, codesPrompt, span, { seed: 1 })),
+  cfgBatched: () => seconds(() => generateImageCodes(model, codesPrompt, span, { seed: 1, guidance })),
+  cfgSequential: () => seconds(() => generateImageCodes(model, codesPrompt, span, { seed: 1, guidance, streams: 'sequential' })),
+  // Four CFG prompts (8 rows) as one batch: seconds per image.
+  cfgBatchOf4PerImage: () => seconds(() => generateImageBatch(model, [0, 1, 2, 3].map((k) => codesPrompt.map((id) => id + k)), span, { seed: 1, guidance })) / 4,
+};
+type Variant = keyof typeof variants;
+for (const f of Object.values(variants)) f(); // warm-up
+const rounds = quick ? 1 : 7;
+const times: Record<Variant, number[]> = { single: [], cfgBatched: [], cfgSequential: [], cfgBatchOf4PerImage: [] };
+for (let r = 0; r < rounds; r++) for (const [name, f] of Object.entries(variants)) times[name as Variant].push(f());
+const med = (name: Variant): number => median(times[name]);
+const roundRatio = (name: Variant): number => median(times[name].map((t, r) => t / times.single[r]!));
 
 // One 64x64 image with the shipped model (prompt, 256 codes, VQ decode).
 let imageSeconds: number | null = null;
@@ -88,11 +106,21 @@ if (r.status === 0) {
 }
 
 const result = {
-  date: new Date().toISOString(), machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
+  date: new Date().toISOString(), machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, loadAverage1m: { start: Number(loadAtStart.toFixed(2)), end: Number(loadavg()[0]!.toFixed(2)) } },
   config: { ...cfg, prompt, newTokens, quick },
   greedyTokensPerSecond: { ours, pytorchKvLoop: peer },
   ratio: typeof peer === 'string' ? null : { 1: Number((ours[1]! / peer[1]!).toFixed(2)), 8: Number((ours[8]! / peer[8]!).toFixed(2)) },
-  imageCodes: { singleStreamSeconds: Number(single.toFixed(2)), cfgTwoStreamsSeconds: Number(guided.toFixed(2)), cfgCost: Number((guided / single).toFixed(2)) },
+  imageCodes: {
+    rounds,
+    medianSeconds: Object.fromEntries((Object.keys(times) as Variant[]).map((k) => [k, Number(med(k).toFixed(3))])),
+    // Cost against one stream: ratio of the medians; in brackets the median of the per-round ratios.
+    cfgCostBatched: Number((med('cfgBatched') / med('single')).toFixed(2)),
+    cfgCostBatchedPerRound: Number(roundRatio('cfgBatched').toFixed(2)),
+    cfgCostSequential: Number((med('cfgSequential') / med('single')).toFixed(2)),
+    cfgCostSequentialPerRound: Number(roundRatio('cfgSequential').toFixed(2)),
+    cfgBatchOf4PerImageCost: Number((med('cfgBatchOf4PerImage') / med('single')).toFixed(2)),
+    allSeconds: Object.fromEntries((Object.keys(times) as Variant[]).map((k) => [k, times[k].map((t) => Number(t.toFixed(3)))])),
+  },
   shippedModelImageSeconds: imageSeconds === null ? null : Number(imageSeconds.toFixed(2)),
 };
 console.log(JSON.stringify(result, null, args.includes('--json') ? 0 : 2));

@@ -94,8 +94,11 @@ void op_attention_kv(AttnParams& P) {
   const long heads = P.B * P.H;
   if (heads == 0 || P.T == 0) return;
   // One task per (batch, head): its queries' work is independent of how the heads are split.
+  // Chunks of at least ~256k multiply-adds (tens of microseconds): a decoding step of a few rows
+  // (4 heads x 300 keys x 64 per row) stays on one thread, where waking a busy machine's second
+  // thread costs more than it saves.
   const double per_head = (double)P.T * P.Tk * P.D;
-  const long grain = per_head >= 65536 ? 1 : (long)(65536 / (per_head + 1)) + 1;
+  const long grain = per_head >= 262144 ? 1 : (long)(262144 / (per_head + 1)) + 1;
   parallel_for(heads, grain, [&](long h0, long h1) {
     float* s = thread_scratch(4, (size_t)P.Tk + 16);
     for (long bh = h0; bh < h1; bh++) K().attn_kv(P, bh / P.H, bh % P.H, s);
