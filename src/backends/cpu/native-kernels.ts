@@ -195,14 +195,16 @@ export function nativeKernels(addon: NativeAddon, ref: Kernels, pool: BufferPool
     },
 
     attention(q, k, v, scale, causal, keyStarts) {
-      if (!isF32(q, k, v)) return ref.attention(q, k, v, scale, causal, keyStarts);
       const [b, t, h, d] = q.shape as [number, number, number, number];
       const tk = k.shape[1]!;
+      // Equal query and key lengths (training, a prompt's prefill): the flash kernel. A KV-cache step
+      // (Tk > Tq) or left padding: the one-query-at-a-time kernel (the reference where an addon
+      // built before it lacks it: rebuild with `npm run build:native`).
+      const flash = t === tk && !keyStarts;
+      if (!isF32(q, k, v) || (!flash && typeof addon.attentionKv !== 'function')) return ref.attention(q, k, v, scale, causal, keyStarts);
       const out = alloc(b * t * h * d);
       const lse = alloc(b * h * t);
-      // Equal query and key lengths (training, a prompt's prefill): the flash kernel. A KV-cache step
-      // (Tk > Tq) or left padding: the one-query-at-a-time kernel.
-      if (t === tk && !keyStarts) addon.attentionForward(...qkv(q), ...qkv(k), ...qkv(v), out, lse, b, t, h, d, scale, causal);
+      if (flash) addon.attentionForward(...qkv(q), ...qkv(k), ...qkv(v), out, lse, b, t, h, d, scale, causal);
       else addon.attentionKv(...qkv(q), ...qkv(k), ...qkv(v), out, lse, b, t, h, d, scale, causal, tk, keyStarts ?? new Int32Array(0));
       return { out, lse };
     },
