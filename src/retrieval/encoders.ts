@@ -5,10 +5,9 @@
  *           seeded Gaussian direction (a random projection of a hashed bag of n-grams);
  *   image — an 8x8 grid of colours (minus the image's mean: layout) and a 4x4x4 colour histogram
  *           (sqrt, centred: palette), projected by a fixed seeded Gaussian matrix.
- * Deterministic and fast, so the memory bank and the rules run end to end on real rows today.
- * Deliberately not: the trained CLIP-style bi-encoder (contrastive, on the tensor engine), which is
- * the next step. The baseline's text and image spaces are NOT aligned: text->text and image->image
- * similarity are meaningful, text->image is not.
+ * Deterministic and fast: a reference for the trained bi-encoder (clip.ts) and a way to run the
+ * bank and the rules without any trained weights. The baseline's text and image spaces are NOT
+ * aligned: text->text and image->image similarity are meaningful, text->image is not.
  */
 import { hashString, Rng } from '../data/rng.js';
 import type { RgbImage } from '../data/image.js';
@@ -165,10 +164,4 @@ export class HashEncoder implements BiEncoder {
   async embedImage(images: readonly RgbImage[]): Promise<Float32Array[]> {
     return images.map((im) => this.embedImageSync(im));
   }
-}
-
-/** The encoders the CLI knows by name (the trained bi-encoder will join this list). */
-export function encoderByName(name: string): BiEncoder {
-  if (name === 'hash-baseline') return new HashEncoder();
-  throw new Error(`unknown encoder '${name}' (known: hash-baseline)`);
 }

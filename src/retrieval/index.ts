@@ -17,8 +17,13 @@ export {
   type AnnIndexInfo, type AnnIndexType, type BankFilter, type BankHit, type BankInfo, type BankRow, type DocumentKind, type EncoderId,
   type CalibrationOptions, type StoreSearchOptions, type VectorStore,
 } from './store.js';
-export { embedDocuments, encoderByName, HashEncoder, imageFeatures, textFeatures, type BiEncoder, type DocumentInput, type HashEncoderOptions } from './encoders.js';
+export { embedDocuments, HashEncoder, imageFeatures, textFeatures, type BiEncoder, type DocumentInput, type HashEncoderOptions } from './encoders.js';
 export * from './rules.js';
 export { buildMemoryBank, shrink, type BuildBankOptions } from './build-bank.js';
 export { dot, normalise, normalisedMean, isUnitLength } from './vectors.js';
 export { RetrievalInputError } from './errors.js';
+export { ClipModel, defaultClipConfig, type ClipConfig } from './clip.js';
+export { ClipEncoder } from './clip-encoder.js';
+export { evaluateClip, loadClipItems, trainClip, type ClipEvalResult, type ClipItem } from './clip-train.js';
+export { Retriever, ensureDefaultBank, cacheDir, type RetrievedDocument, type RetrieverOptions } from './retriever.js';
+export { buildCollectionBank, listCollection } from './collection.js';
