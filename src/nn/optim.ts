@@ -2,6 +2,7 @@
  * AdamW (decoupled weight decay, exactly torch.optim.AdamW) as one fused kernel per parameter,
  * the warmup + cosine learning-rate schedule, and global gradient-norm clipping.
  */
+import { loadSafetensors, saveSafetensors, type TensorEntry } from './safetensors.js';
 import { add, contiguous, mul, noGrad, sqrt, sum, tensor, tidy, zerosLike, type Tensor, type TypedArray } from '../tensor/index.js';
 
 export interface AdamWOptions {
@@ -157,4 +158,29 @@ function scaleGrads(withGrad: Tensor[], norm: number, maxNorm: number): void {
       p.grad = scaled;
     }
   });
+}
+
+/**
+ * AdamW moments as safetensors: `m.<i>` and `v.<i>` per parameter in the optimizer's order, the
+ * step in the metadata. Written atomically like every other file here.
+ */
+export function saveOptimizerState(path: string, opt: AdamW): void {
+  const os = opt.exportState();
+  const shapes = opt.groups.flatMap((g) => g.params.map((p) => p.shape));
+  const entries = new Map<string, TensorEntry>();
+  os.m.forEach((d, i) => entries.set(`m.${i}`, { shape: shapes[i]!, data: d }));
+  os.v.forEach((d, i) => entries.set(`v.${i}`, { shape: shapes[i]!, data: d }));
+  saveSafetensors(path, entries, { step: String(os.step) });
+}
+
+/** Reads what saveOptimizerState wrote; `fallbackStep` when the metadata has no step. */
+export function loadOptimizerState(path: string, fallbackStep = 0): { step: number; m: TypedArray[]; v: TypedArray[] } {
+  const file = loadSafetensors(path);
+  const m: TypedArray[] = [];
+  const v: TypedArray[] = [];
+  for (let i = 0; file.tensors.has(`m.${i}`); i++) {
+    m.push(file.tensors.get(`m.${i}`)!.data as TypedArray);
+    v.push(file.tensors.get(`v.${i}`)!.data as TypedArray);
+  }
+  return { step: Number(file.metadata['step'] ?? fallbackStep), m, v };
 }

@@ -15,7 +15,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { openDataset, type Split } from '../data/index.js';
-import { AdamW, assignData, clipGradNorm, loadSafetensors, saveSafetensors, warmupCosine, writeFileAtomic, type TensorEntry } from '../nn/index.js';
+import { AdamW, assignData, clipGradNorm, loadOptimizerState, loadSafetensors, saveOptimizerState, saveSafetensors, warmupCosine, writeFileAtomic, type TensorEntry } from '../nn/index.js';
 import { add, arange, backward, crossEntropy, exp, matmul, mul, tensor, tidy, transpose, Rng } from '../tensor/index.js';
 import { imagesToFloats } from '../tokenizers/vq/images.js';
 import { ClipModel, textBatch, type ClipConfig } from './clip.js';
@@ -129,12 +129,7 @@ function saveCheckpoint(out: string, model: ClipModel, opt: AdamW, state: ClipCh
   const weights: Record<string, TensorEntry> = {};
   for (const [name, p] of model.namedParameters()) weights[name] = { shape: p.shape, data: p.dataSync() as Float32Array };
   saveSafetensors(join(tmp, 'model.safetensors'), weights, {});
-  const os = opt.exportState();
-  const shapes = opt.groups.flatMap((g) => g.params.map((p) => p.shape));
-  const moments: Record<string, TensorEntry> = {};
-  os.m.forEach((d, i) => (moments[`m.${i}`] = { shape: shapes[i]!, data: d }));
-  os.v.forEach((d, i) => (moments[`v.${i}`] = { shape: shapes[i]!, data: d }));
-  saveSafetensors(join(tmp, 'optimizer.safetensors'), moments, { step: String(os.step) });
+  saveOptimizerState(join(tmp, 'optimizer.safetensors'), opt);
   writeFileAtomic(join(tmp, 'state.json'), JSON.stringify(state));
   // Swap: the old checkpoint is removed only once the new one is complete.
   const old = `${final}.old`;
@@ -154,14 +149,7 @@ function loadCheckpoint(out: string, model: ClipModel, opt: AdamW): ClipCheckpoi
   }
   const w = loadSafetensors(join(dir, 'model.safetensors'));
   model.loadStateDict(new Map([...w.tensors].map(([k, v]) => [k, { shape: v.shape, data: v.data as Float32Array }])));
-  const f = loadSafetensors(join(dir, 'optimizer.safetensors'));
-  const m: Float32Array[] = [];
-  const v: Float32Array[] = [];
-  for (let i = 0; f.tensors.has(`m.${i}`); i++) {
-    m.push(f.tensors.get(`m.${i}`)!.data as Float32Array);
-    v.push(f.tensors.get(`v.${i}`)!.data as Float32Array);
-  }
-  opt.importState({ step: Number(f.metadata['step'] ?? state.step), m, v });
+  opt.importState(loadOptimizerState(join(dir, 'optimizer.safetensors'), state.step));
   return state;
 }
 

@@ -11,7 +11,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AdamW, clipGradNorm, loadSafetensors, saveSafetensors, warmupCosine, writeFileAtomic, type TensorEntry } from '../../nn/index.js';
+import { AdamW, clipGradNorm, loadOptimizerState, saveOptimizerState, warmupCosine, writeFileAtomic } from '../../nn/index.js';
 import { abs, add, backward, mean, mul, slice, sub, tensor, tidy, Rng, type Tensor } from '../../tensor/index.js';
 import { TokenizerError } from '../errors.js';
 import { vqConfigFor, type VqConfig } from './config.js';
@@ -100,12 +100,7 @@ function saveCheckpoint(out: string, tok: ImageTokenizer, opt: AdamW, state: Che
   const dir = join(root, `ckpt-${String(state.step).padStart(7, '0')}`);
   mkdirSync(dir, { recursive: true });
   tok.save(dir, info);
-  const os = opt.exportState();
-  const entries = new Map<string, TensorEntry>();
-  const shapes = opt.groups.flatMap((g) => g.params.map((p) => p.shape));
-  os.m.forEach((d, i) => entries.set(`m.${i}`, { shape: shapes[i]!, data: d }));
-  os.v.forEach((d, i) => entries.set(`v.${i}`, { shape: shapes[i]!, data: d }));
-  saveSafetensors(join(dir, 'optimizer.safetensors'), entries, { step: String(os.step) });
+  saveOptimizerState(join(dir, 'optimizer.safetensors'), opt);
   writeFileAtomic(join(dir, 'state.json'), JSON.stringify(state));
   writeFileAtomic(join(root, 'latest.json'), JSON.stringify({ dir: `ckpt-${String(state.step).padStart(7, '0')}`, step: state.step }));
   // The weights at the top level are always the newest complete ones.
@@ -115,7 +110,7 @@ function saveCheckpoint(out: string, tok: ImageTokenizer, opt: AdamW, state: Che
   }
 }
 
-function loadCheckpoint(out: string): { tok: ImageTokenizer; state: CheckpointState; optimizer: { step: number; m: Float32Array[]; v: Float32Array[] } } | null {
+function loadCheckpoint(out: string): { tok: ImageTokenizer; state: CheckpointState; optimizer: ReturnType<typeof loadOptimizerState> } | null {
   const latest = join(out, CKPT_DIR, 'latest.json');
   if (!existsSync(latest)) return null;
   let dir: string;
@@ -126,14 +121,7 @@ function loadCheckpoint(out: string): { tok: ImageTokenizer; state: CheckpointSt
   }
   const tok = ImageTokenizer.load(dir);
   const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as CheckpointState;
-  const file = loadSafetensors(join(dir, 'optimizer.safetensors'));
-  const m: Float32Array[] = [];
-  const v: Float32Array[] = [];
-  for (let i = 0; file.tensors.has(`m.${i}`); i++) {
-    m.push(file.tensors.get(`m.${i}`)!.data as Float32Array);
-    v.push(file.tensors.get(`v.${i}`)!.data as Float32Array);
-  }
-  return { tok, state, optimizer: { step: Number(file.metadata['step'] ?? state.step), m, v } };
+  return { tok, state, optimizer: loadOptimizerState(join(dir, 'optimizer.safetensors'), state.step) };
 }
 
 function formatSeconds(s: number): string {
