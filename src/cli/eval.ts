@@ -129,7 +129,7 @@ export async function run(args: string[]): Promise<void> {
         retrievalRows[name] = await retrievalTable(m, items, (caption, k) => retriever.forText(caption, k), encoder, {
           generate: nGenerate, cfg: 3, seed, log,
           onImage: (k, item, image, context) => {
-            if (sheet.length < 48 && items.indexOf(item) < 16) sheet.push({ caption: `[${k}] ${item.caption}`, image });
+            if (sheet.length < 48 && items.indexOf(item) < 16) sheet.push({ caption: `${k} docs: ${item.caption}`, image });
             if (k === 2 && used[name]!.length < 8) used[name]!.push([item.caption, ...context.map((c) => c.text)]);
           },
         });
