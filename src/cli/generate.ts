@@ -9,11 +9,12 @@ const DEFAULT_ENCODER = 'models/bi-encoder';
 
 const USAGE = `usage:
   cm3leon generate "<caption>" -o out.png [--model ${DEFAULT_MODEL}] [--temperature 1] [--top-p 0.9] [--top-k 0] [--seed 0]
-                   [--cfg SCALE | --cd-k K [--cd-alpha 0.1]] [--samples N [--batch B] [--rerank]] [--retrieve 0|1|2 [--bank DIR]]
+                   [--cfg SCALE] [--cd-k K [--cd-alpha 0.1]] [--samples N [--batch B] [--rerank]] [--retrieve 0|1|2 [--bank DIR]]
                    [--encoder DIR] [--device cpu|webgpu|auto]
   cm3leon caption image.png [--model ${DEFAULT_MODEL}] [--temperature 0] [--top-p 1] [--seed 0] [--device cpu|webgpu|auto]
 
---samples N  N images with seeds seed, seed+1, ...: out.png becomes out-1.png ... out-N.png
+--samples N  N images with seeds seed, seed+1, ...: out.png becomes out-1.png ... out-N.png;
+             with both --cfg and --cd-k, a mixture: the first half with CFG, the rest with CD-K
 --batch B    generate the samples B at a time, as one batch (default 1): each sample and, with
              --cfg / --cd-k, its unconditional stream is a row of one forward per step (2B rows).
              The same images as one at a time, faster per image; memory grows with B (at most 64)
@@ -112,9 +113,10 @@ export async function run(args: string[], command: 'generate' | 'caption' = 'gen
     const t0 = performance.now();
     const cfg = values.cfg === undefined ? undefined : number(values.cfg, 'cfg', 1);
     const cdk = values['cd-k'] === undefined ? undefined : { k: number(values['cd-k'], 'cd-k', 0), alpha: number(values['cd-alpha'], 'cd-alpha', 0.1) };
-    if (cfg !== undefined && cdk !== undefined) throw new CliError('generate: --cfg and --cd-k are two strategies; choose one');
     const samples = number(values.samples, 'samples', 1);
     if (!Number.isInteger(samples) || samples < 1 || samples > 256) throw new CliError(`generate: --samples must be an integer in [1, 256], got '${String(values.samples)}'`);
+    const mixture = cfg !== undefined && cdk !== undefined;
+    if (mixture && samples < 2) throw new CliError('generate: --cfg and --cd-k together make a mixture of samples (half each); add --samples N with N >= 2');
     if (values.rerank && samples < 2) throw new CliError('generate: --rerank orders several samples; add --samples N with N >= 2');
     const batch = number(values.batch, 'batch', 1);
     if (!Number.isInteger(batch) || batch < 1 || batch > 64) throw new CliError(`generate: --batch must be an integer in [1, 64], got '${String(values.batch)}'`);
@@ -131,12 +133,16 @@ export async function run(args: string[], command: 'generate' | 'caption' = 'gen
     }
     const { writePng } = await import('../data/image.js');
     const images: import('../data/image.js').RgbImage[] = [];
+    // A mixture (--cfg and --cd-k): the first ceil(N/2) samples with CFG, the rest with CD-K.
+    const firstCdk = mixture ? Math.ceil(samples / 2) : samples;
     // Samples i0 .. i0 + n - 1 as one batch (--batch): sample i has seed seed + i either way.
-    for (let i0 = 0; i0 < samples; i0 += batch) {
-      const n = Math.min(batch, samples - i0);
+    for (let i0 = 0; i0 < samples; ) {
+      const end = i0 < firstCdk ? firstCdk : samples;
+      const n = Math.min(batch, end - i0);
+      const guidance = mixture ? (i0 < firstCdk ? { cfg } : { cdk }) : { cfg, cdk };
       let generated;
       try {
-        generated = await m.generateImagesAsync(Array.from({ length: n }, () => caption), { ...sampling, seed: sampling.seed + i0, cfg, cdk, context });
+        generated = await m.generateImagesAsync(Array.from({ length: n }, () => caption), { ...sampling, seed: sampling.seed + i0, ...guidance, context });
       } catch (err) {
         throw new CliError((err as Error).message);
       }
@@ -148,6 +154,7 @@ export async function run(args: string[], command: 'generate' | 'caption' = 'gen
         writePng(path, image);
         console.log(`wrote ${path} (${image.width}x${image.height}, ${m.tok.imageLength} image tokens in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${m.model.embedTokens.weight.backend.name})`);
       }
+      i0 += n;
     }
     if (values.rerank && encoder) {
       const { rerankByClip } = await import('../decoding/rerank.js');
@@ -155,7 +162,8 @@ export async function run(args: string[], command: 'generate' | 'caption' = 'gen
       order.forEach(({ index, score }, rank) => {
         const path = values.o!.replace(/(\.png)?$/i, `-${rank + 1}.png`);
         writePng(path, images[index]!);
-        console.log(`wrote ${path}: sample ${index + 1} (seed ${sampling.seed + index}), CLIP score ${score.toFixed(4)}`);
+        const how = mixture ? (index < firstCdk ? ', CFG' : ', CD-K') : '';
+        console.log(`wrote ${path}: sample ${index + 1} (seed ${sampling.seed + index}${how}), CLIP score ${score.toFixed(4)}`);
       });
     }
     return;

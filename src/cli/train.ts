@@ -112,7 +112,7 @@ export async function run(args: string[]): Promise<void> {
     }
     const pixels = await loadPixels(dataDirs, [...new Set(trainRecords.map((r) => r.image))]);
     const plan = await planRetrieval(trainRecords, encoder, pixels, { seed: num(values, 'seed', 0), log: (l) => console.error(l) });
-    transform = retrievalTransform(plan, recordOf, tok, transform, { maxDocs: num(values, 'retrieve-max', 2) });
+    transform = retrievalTransform(plan, recordOf, tok, transform, { maxDocs: num(values, 'retrieve-max', 2), maxTokens: seqLen + 1 });
     console.error(`retrieval: ${plan.bank.length} bank documents by ${encoder.id.name}@${encoder.id.version}; 0-${num(values, 'retrieve-max', 2)} prepended per example`);
   }
   const source = new PackedSource(trainDocs, heldoutDocs, batch, {

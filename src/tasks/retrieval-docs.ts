@@ -151,13 +151,15 @@ export async function loadPixels(dirs: readonly string[], keys: readonly string[
 /**
  * The pretraining transform with retrieval: for a document of record i, draw n in {0, 1, 2}; with 2,
  * one document retrieved by image and one by text; with 1, either; then `retrieved ... query`, the
- * query passed through `inner` (the CM3 transform) first.
+ * query passed through `inner` (the CM3 transform) first. `maxTokens` (the training sequence length)
+ * budgets the example: retrieved documents are dropped until it fits.
  */
 export function retrievalTransform(
   plan: RetrievalPlan, recordOf: ReadonlyMap<Int32Array, number>, tok: MultimodalTokenizer,
-  inner: (doc: Int32Array, rng: Rng) => Int32Array, o: { maxDocs?: number } = {},
+  inner: (doc: Int32Array, rng: Rng) => Int32Array, o: { maxDocs?: number; maxTokens?: number } = {},
 ): (doc: Int32Array, rng: Rng) => Int32Array {
   const maxDocs = o.maxDocs ?? 2;
+  const maxTokens = o.maxTokens ?? Infinity;
   const docCache = new Map<number, Int32Array>();
   const bankDoc = (j: number): Int32Array => {
     let d = docCache.get(j);
@@ -184,6 +186,9 @@ export function retrievalTransform(
       pick(img);
       pick(txt);
     } else pick(rng.uniform() < 0.5 ? img : txt);
+    // Sequence budget: drop retrieved documents (the text-retrieved one first) until the example fits.
+    const size = (): number => picked.reduce((t, j) => t + bankDoc(j).length, query.length);
+    while (picked.length > 0 && size() > maxTokens) picked.pop();
     const parts = [...picked.map(bankDoc), query];
     const out = new Int32Array(parts.reduce((s, p) => s + p.length, 0));
     let at = 0;

@@ -41,7 +41,14 @@ test('generate --retrieve with the shipped models: documents printed, image writ
     assert.deepEqual(scores, [...scores].sort((x, y) => y - x), 'best first');
     for (let i = 1; i <= 3; i++) assert.ok(existsSync(join(dir, `r-${i}.png`)));
 
+    // A mixture: half CFG, half CD-K, reranked together.
+    const mix = cli('generate', 'a small blue square', '-o', join(dir, 'mix.png'), '--samples', '3', '--cfg', '3', '--cd-k', '8', '--rerank', '--batch', '2');
+    assert.equal(mix.code, 0, mix.stderr);
+    const kinds = [...mix.stdout.matchAll(/sample (\d) \(seed \d+, (CFG|CD-K)\)/g)].map((m) => `${m[1]}:${m[2]}`).sort();
+    assert.deepEqual(kinds, ['1:CFG', '2:CFG', '3:CD-K']);
+
     const bad: [string[], RegExp][] = [
+      [['--cfg', '3', '--cd-k', '8'], /mixture of samples .* --samples N with N >= 2/],
       [['--retrieve', '3'], /--retrieve takes 0, 1 or 2 documents/],
       [['--bank', bank], /--bank is used with --retrieve 1 or 2/],
       [['--rerank'], /--rerank orders several samples/],

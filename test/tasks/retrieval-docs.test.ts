@@ -72,6 +72,12 @@ test('retrieval transform: 0-2 complete documents before the query, drawn from t
     }
   }
   assert.ok(counts.every((c) => c > 5), `documents prepended: ${counts}`);
+  // A budget of one document plus a little: never more than the query and one retrieved document.
+  const doc0 = docs[0]!;
+  const tight = retrievalTransform(plan, recordOf, tok, identity, { maxTokens: doc0.length * 2 + 8 });
+  for (let s = 0; s < 30; s++) assert.ok(tok.codec.decode(tight(doc0, new Rng(s))).documents.length <= 2);
+  const none = retrievalTransform(plan, recordOf, tok, identity, { maxTokens: doc0.length });
+  for (let s = 0; s < 10; s++) assert.deepEqual(none(doc0, new Rng(s)), doc0);
   // A document the plan does not know (held-out) passes through the inner transform only.
   const foreign = tok.encode([{ kind: 'text', text: 'held out' }]);
   assert.deepEqual(transform(foreign, new Rng(0)), foreign);
