@@ -53,14 +53,14 @@ export interface GenerateOptions extends SamplingOptions {
  * synchronously (CPU backends: `dataSync`), `driveAsync` with `await data()` (any backend,
  * WebGPU included).
  */
-type Need = { cache: KvCache; ids: Int32Array; rows: number } | { cache: KvCache; prompts: readonly Int32Array[] };
+type Need = { cache: KvCache; ids: Int32Array; rows: number; vocab?: readonly [number, number] } | { cache: KvCache; prompts: readonly Int32Array[] };
 type Loop<R> = Generator<Need, R, Float32Array>;
 
 function feed(model: Decoder, need: Need): T.Tensor {
   return T.tidy(() => {
     if ('prompts' in need) return model.prefillRows(need.prompts, need.cache).keep(); // (rows, 1, V)
     const t = need.ids.length / need.rows;
-    const logits = model.forwardCached(T.tensor(need.ids, [need.rows, t], { dtype: 'i32', backend: need.cache.k[0]!.backend.name }), need.cache);
+    const logits = model.forwardCached(T.tensor(need.ids, [need.rows, t], { dtype: 'i32', backend: need.cache.k[0]!.backend.name }), need.cache, { vocab: need.vocab });
     return T.slice(logits, 1, t - 1, t).keep(); // (rows, 1, V)
   });
 }
@@ -78,10 +78,24 @@ function answer<D>(model: Decoder, need: Need, read: (t: T.Tensor) => D): D {
   }
 }
 
+/**
+ * The logits the loop asked for (a host copy), as full rows of V: ids outside `need.vocab` (when
+ * only a range was computed) are -Infinity, which is what the span mask would make them anyway.
+ */
+function widen(model: Decoder, need: Need, data: Float32Array): Float32Array {
+  if ('prompts' in need || !need.vocab) return data;
+  const v = model.config.vocabSize;
+  const [start, end] = need.vocab;
+  const n = end - start;
+  const out = new Float32Array(need.rows * v).fill(-Infinity);
+  for (let r = 0; r < need.rows; r++) out.set(data.subarray(r * n, (r + 1) * n), r * v + start);
+  return out;
+}
+
 function drive<R>(model: Decoder, loop: Loop<R>): R {
   let r = loop.next();
   try {
-    while (!r.done) r = loop.next(answer(model, r.value, (t) => Float32Array.from(t.dataSync() as Float32Array)));
+    while (!r.done) r = loop.next(widen(model, r.value, answer(model, r.value, (t) => Float32Array.from(t.dataSync() as Float32Array))));
   } catch (err) {
     loop.return(undefined as R); // runs the loop's finally: its caches are freed
     throw err;
@@ -92,7 +106,7 @@ function drive<R>(model: Decoder, loop: Loop<R>): R {
 async function driveAsync<R>(model: Decoder, loop: Loop<R>): Promise<R> {
   let r = loop.next();
   try {
-    while (!r.done) r = loop.next(await answer(model, r.value, async (t) => Float32Array.from((await t.data()) as Float32Array)));
+    while (!r.done) r = loop.next(widen(model, r.value, await answer(model, r.value, async (t) => Float32Array.from((await t.data()) as Float32Array))));
   } catch (err) {
     loop.return(undefined as R);
     throw err;
@@ -221,7 +235,7 @@ function* batchImageLoop(model: Decoder, samples: readonly { prompt: Int32Array;
         if (s.uncond !== null) next[s.uncond] = id; // both streams continue with the sampled code
         s.o.onToken?.(id, i, n);
       });
-      if (i + 1 < span.length) logits = yield { cache, ids: next, rows: prompts.length };
+      if (i + 1 < span.length) logits = yield { cache, ids: next, rows: prompts.length, vocab: [span.imageStart, span.imageStart + span.codebookSize] };
     }
   } finally {
     cache.dispose();
