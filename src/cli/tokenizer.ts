@@ -24,14 +24,18 @@ export const DEFAULT_IMAGE_TOKENIZER = 'models/image-tokenizer';
 
 export const IMAGE_USAGE = `  cm3leon tokenizer train-image [--data data/shapes,data/emoji] [--grid 16] [--codebook 512] [--steps 3000]
                                 [--batch 16] [--lr 2e-3] [--width 32] [--edge 0.5] [--seed 1] [--threads N]
-                                [--max-minutes M] [--checkpoint-every 200] [--resume] -o ${DEFAULT_IMAGE_TOKENIZER}
+                                [--max-minutes M] [--checkpoint-every 200] [--resume] [--mse W] [--outline W]
+                                [--init DIR [--decoder-only]] -o ${DEFAULT_IMAGE_TOKENIZER}
   cm3leon tokenizer encode image.png [--tokenizer DIR] [--json]
   cm3leon tokenizer decode codes.json -o out.png [--tokenizer DIR]
   cm3leon tokenizer roundtrip image.png -o out.png [--tokenizer DIR]
   cm3leon tokenizer eval-image [--tokenizer DIR] [--data data/shapes,data/emoji] [--limit N] [--sheet out.png] [--json]
 
 train-image  trains the VQ image tokenizer on the training split (held-out concepts excluded) of the
-             datasets; checkpoints with optimizer state every --checkpoint-every steps, --resume continues
+             datasets; checkpoints with optimizer state every --checkpoint-every steps, --resume continues;
+             --init starts from a trained tokenizer, --decoder-only then trains only its decoder (every
+             image keeps its codes, so models and banks built on them stay valid); --outline adds an
+             L1 term on the pixels next to outlines (small objects)
 encode       prints the code grid of a PNG (resized to the tokenizer's size if needed): one row per line,
              or a JSON object {grid, codes} with --json
 decode       reads codes (JSON: {codes: [...]}, a flat or nested array) and writes a PNG
@@ -260,6 +264,7 @@ async function trainImage(args: string[]): Promise<void> {
     'max-minutes': { type: 'string' }, 'checkpoint-every': { type: 'string' }, 'log-every': { type: 'string' },
     'restart-every': { type: 'string' }, limit: { type: 'string' }, 'image-size': { type: 'string' },
     resume: { type: 'boolean' }, output: { type: 'string', short: 'o' },
+    init: { type: 'string' }, 'decoder-only': { type: 'boolean' }, outline: { type: 'string' },
   });
   if (values.help) return console.log(IMAGE_USAGE);
   if (positionals.length > 0) throw new CliError(`train-image takes no positional arguments (got '${positionals[0]}')`);
@@ -271,14 +276,24 @@ async function trainImage(args: string[]): Promise<void> {
   }
   const { trainImageTokenizer, trainConfig } = await import('../tokenizers/vq/train.js');
   const { loadImages } = await import('../tokenizers/vq/dataset.js');
-  const config = trainConfig({
+  if (values['decoder-only'] && values.init === undefined) throw new CliError('--decoder-only needs --init DIR (the tokenizer whose codes stay fixed)');
+  // With --init, the architecture is the starting tokenizer's; the size flags must not contradict it.
+  const init = values.init === undefined ? undefined : await loadImageTokenizer(String(values.init));
+  if (init) {
+    for (const [flag, key] of [['grid', 'grid'], ['codebook', 'codebookSize'], ['image-size', 'imageSize']] as const) {
+      const v = values[flag];
+      const have = key === 'grid' ? init.grid : init.config[key];
+      if (v !== undefined && Number(v) !== have) throw new CliError(`--${flag} ${v} contradicts the --init tokenizer's ${have}`);
+    }
+  }
+  const config = init?.config ?? trainConfig({
     imageSize, grid, codebookSize: num(values.codebook, 'codebook', 512), width: num(values.width, 'width', 32), codeDim: num(values['code-dim'], 'code-dim', 32),
   });
   const dirs = String(values.data ?? 'data/shapes,data/emoji').split(',').filter((d) => d.length > 0);
   const out = String(values.output ?? DEFAULT_IMAGE_TOKENIZER);
   const t0 = performance.now();
   const limit = values.limit === undefined ? undefined : num(values.limit, 'limit', 0);
-  const loaded = await loadImages(dirs, { split: 'train', size: imageSize, limitPerDataset: limit });
+  const loaded = await loadImages(dirs, { split: 'train', size: config.imageSize, limitPerDataset: limit });
   const byDataset: Record<string, number> = {};
   for (const im of loaded) byDataset[im.dataset] = (byDataset[im.dataset] ?? 0) + 1;
   console.error(`loaded ${loaded.length} training images (${Object.entries(byDataset).map(([d, n]) => `${d}: ${n}`).join(', ')}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -288,12 +303,13 @@ async function trainImage(args: string[]): Promise<void> {
     out, images: loaded.map((l) => l.rgb), config, steps,
     batchSize: num(values.batch, 'batch', 16), lr: values.lr === undefined ? undefined : num(values.lr, 'lr', 0, false),
     seed: num(values.seed, 'seed', 1), resume: values.resume === true,
-    loss: { edge: num(values.edge, 'edge', 0.5, false), mse: num(values.mse, 'mse', 0, false) },
+    loss: { edge: num(values.edge, 'edge', 0.5, false), mse: num(values.mse, 'mse', 0, false), outline: num(values.outline, 'outline', 0, false) },
+    init, decoderOnly: values['decoder-only'] === true,
     checkpointEvery: num(values['checkpoint-every'], 'checkpoint-every', 200),
     logEvery: num(values['log-every'], 'log-every', 20),
     restartEvery: num(values['restart-every'], 'restart-every', 50),
     maxSeconds: maxMinutes === undefined ? undefined : maxMinutes * 60,
-    dataInfo: { datasets: dirs, split: 'train', images: byDataset },
+    dataInfo: { datasets: dirs, split: 'train', images: byDataset, ...(init ? { init: String(values.init) } : {}) },
   });
   console.log(`wrote ${out}: ${r.step} steps in ${(r.seconds / 60).toFixed(1)} min, grid ${config.imageSize / config.factor}x${config.imageSize / config.factor}, codebook ${config.codebookSize}`);
 }

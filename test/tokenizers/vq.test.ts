@@ -12,7 +12,7 @@ import '../../src/index.js';
 import { tensor, tidy, Rng } from '../../src/tensor/index.js';
 import { TokenizerError } from '../../src/tokenizers/errors.js';
 import {
-  CodeUsage, ImageTokenizer, argmaxRows, codebookUsage, imagesToFloats, psnr, resizeRgb, restartCandidates, restartCodes,
+  CodeUsage, ImageTokenizer, argmaxRows, codebookUsage, imagesToFloats, outlineMask, psnr, resizeRgb, restartCandidates, restartCodes,
   ssim, trainImageTokenizer, validateVqConfig, vqConfigFromDict, type VqConfig,
 } from '../../src/tokenizers/vq/index.js';
 import { renderScene, sampleScene, Rng as DataRng } from '../../src/data/index.js';
@@ -151,6 +151,62 @@ test('resume gives the same weights as an uninterrupted run', () => {
     t.data.forEach((v, i) => { diff = Math.max(diff, Math.abs(v - u[i]!)); });
     assert.ok(diff < 1e-4, `${name}: max diff ${diff}`);
   }
+});
+
+test('outline mask: 1 on both sides of an edge, 0 on flat areas, a 0.125 step gives 0.5', () => {
+  // One 4x4 image, 3 channels: columns 0-1 at -1, columns 2-3 at +1 in channel 0 only; channel 1
+  // has a 0.125 step between rows 0 and 1 (row 0 at 0.125); channel 2 is flat.
+  const s = 4, plane = s * s;
+  const x = new Float32Array(3 * plane);
+  for (let y = 0; y < s; y++) for (let c = 0; c < s; c++) {
+    x[y * s + c] = c < 2 ? -1 : 1;
+    x[plane + y * s + c] = y === 0 ? 0.125 : 0;
+  }
+  const m = outlineMask(x, 1, s);
+  const at = (ch: number, y: number, c: number): number => m[ch * plane + y * s + c]!;
+  for (let y = 0; y < s; y++) {
+    assert.equal(at(0, y, 1), 1);
+    assert.equal(at(0, y, 2), 1);
+  }
+  // Columns 0 and 3 touch no channel-0 edge: only the channel-1 step (0.125 / 0.25 = 0.5) near rows 0-1.
+  assert.equal(at(0, 0, 0), 0.5);
+  assert.equal(at(0, 1, 3), 0.5);
+  assert.equal(at(0, 2, 0), 0);
+  assert.equal(at(0, 3, 3), 0);
+  // The same value on all channels.
+  for (let p = 0; p < plane; p++) assert.equal(m[p], m[2 * plane + p]);
+  // Two images are independent.
+  const two = outlineMask(new Float32Array([...x, ...new Float32Array(3 * plane)]), 2, s);
+  assert.deepEqual(Array.from(two.subarray(0, 3 * plane)), Array.from(m));
+  assert.ok(two.subarray(3 * plane).every((v) => v === 0));
+});
+
+test('decoder-only training keeps every code, changes only the decoder, lowers the loss, and needs a start', () => {
+  const images = scenes(48, 16, 5).map((s) => s.rgb);
+  const start = trainImageTokenizer({ out: join(dir, 'dec-start'), images, config: TINY, steps: 30, batchSize: 8, lr: 3e-3, warmup: 3, log: () => {} }).tokenizer;
+  const before = start.stateDict();
+  const probe = scenes(6, 16, 77);
+  const codesBefore = start.encode(probe);
+  const r = trainImageTokenizer({
+    out: join(dir, 'dec-only'), images, config: TINY, steps: 40, batchSize: 8, lr: 3e-3, warmup: 3, log: () => {},
+    init: ImageTokenizer.load(join(dir, 'dec-start')), decoderOnly: true, loss: { outline: 2 },
+  });
+  const after = r.tokenizer.stateDict();
+  let decoderMoved = 0;
+  for (const [name, t] of before) {
+    const u = after.get(name)!.data;
+    const same = t.data.every((v, i) => v === u[i]);
+    if (name.startsWith('decoder.')) decoderMoved += same ? 0 : 1;
+    else assert.ok(same, `${name} changed in decoder-only training`);
+  }
+  assert.ok(decoderMoved > 0, 'the decoder learned');
+  assert.deepEqual(ImageTokenizer.load(join(dir, 'dec-only')).encode(probe), codesBefore);
+  const first = r.losses.slice(0, 5).reduce((a, b) => a + b) / 5;
+  const last = r.losses.slice(-5).reduce((a, b) => a + b) / 5;
+  assert.ok(last < first, `loss ${first.toFixed(4)} -> ${last.toFixed(4)}`);
+  assert.throws(() => trainImageTokenizer({ out: join(dir, 'dec-bad'), images, config: TINY, steps: 1, decoderOnly: true, log: () => {} }), /needs a tokenizer to start from/);
+  const other = { ...TINY, codebookSize: 16 };
+  assert.throws(() => trainImageTokenizer({ out: join(dir, 'dec-bad'), images, config: other, steps: 1, init: start, log: () => {} }), /differs from the requested/);
 });
 
 test('save/load round trip and clear errors on corrupt or mismatched files', () => {

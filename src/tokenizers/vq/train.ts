@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AdamW, clipGradNorm, loadOptimizerState, saveOptimizerState, warmupCosine, writeFileAtomic } from '../../nn/index.js';
-import { abs, add, backward, mean, mul, slice, sub, tensor, tidy, Rng, type Tensor } from '../../tensor/index.js';
+import { abs, add, backward, mean, mul, noGrad, slice, sub, tensor, tidy, Rng, type Tensor } from '../../tensor/index.js';
 import { TokenizerError } from '../errors.js';
 import { vqConfigFor, type VqConfig } from './config.js';
 import { ImageTokenizer } from './image-tokenizer.js';
@@ -26,9 +26,14 @@ export interface LossWeights {
   mse: number;
   codebook: number;
   commit: number;
+  /**
+   * Extra L1 on the pixels near an outline of the input (see outlineMask): small objects are
+   * almost all outline, so this weights them up against flat background.
+   */
+  outline: number;
 }
 
-export const DEFAULT_LOSS_WEIGHTS: LossWeights = { l1: 1, edge: 0.5, mse: 0, codebook: 1, commit: 0.25 };
+export const DEFAULT_LOSS_WEIGHTS: LossWeights = { l1: 1, edge: 0.5, mse: 0, codebook: 1, commit: 0.25, outline: 0 };
 
 export interface TrainOptions {
   out: string;
@@ -53,6 +58,13 @@ export interface TrainOptions {
   log?: (line: string) => void;
   /** Stop after this many seconds (checkpointing first), whatever `steps` says. */
   maxSeconds?: number;
+  /** Start from these weights instead of a fresh initialisation (ignored when resuming). */
+  init?: ImageTokenizer;
+  /**
+   * Train the decoder only: encoder and codebook stay fixed, so every image keeps exactly the codes
+   * it had, and models and banks that store codes stay valid. Needs `init`. No dead-code restarts.
+   */
+  decoderOnly?: boolean;
 }
 
 export interface TrainResult {
@@ -63,7 +75,40 @@ export interface TrainResult {
   usage: { perplexity: number; usedFraction: number };
 }
 
-interface StepMetrics { loss: number; l1: number; edge: number; codebook: number; commit: number; psnr: number; gradNorm: number }
+interface StepMetrics { loss: number; l1: number; edge: number; outline: number; codebook: number; commit: number; psnr: number; gradNorm: number }
+
+/**
+ * (B, 3, S, S) weights in [0, 1] of x (B, 3, S, S floats in [-1, 1]): for each pixel, the largest
+ * difference, over the channels and the 3x3 neighbourhood, to its neighbours, reaching 1 at a step
+ * of 0.25 (32 grey levels). Flat areas get 0, both sides of every outline get 1. The same value on
+ * all three channels.
+ */
+export function outlineMask(x: Float32Array, batch: number, size: number): Float32Array {
+  const plane = size * size;
+  const out = new Float32Array(x.length);
+  for (let b = 0; b < batch; b++) {
+    const base = b * 3 * plane;
+    for (let y = 0; y < size; y++) {
+      for (let xx = 0; xx < size; xx++) {
+        const p = y * size + xx;
+        let e = 0;
+        for (let dy = -1; dy <= 1; dy++) {
+          const yy = y + dy;
+          if (yy < 0 || yy >= size) continue;
+          for (let dx = -1; dx <= 1; dx++) {
+            const xq = xx + dx;
+            if (xq < 0 || xq >= size || (dx === 0 && dy === 0)) continue;
+            const q = yy * size + xq;
+            for (let c = 0; c < 3; c++) e = Math.max(e, Math.abs(x[base + c * plane + q]! - x[base + c * plane + p]!));
+          }
+        }
+        const m = Math.min(1, e / 0.25);
+        for (let c = 0; c < 3; c++) out[base + c * plane + p] = m;
+      }
+    }
+  }
+  return out;
+}
 
 /** mean |d/dx a - d/dx b| + mean |d/dy a - d/dy b| for (B, C, H, W). */
 function edgeLoss(a: Tensor, b: Tensor): Tensor {
@@ -138,14 +183,18 @@ export function trainImageTokenizer(o: TrainOptions): TrainResult {
   const minLr = o.minLr ?? lr / 20;
   const warmup = o.warmup ?? Math.min(200, Math.ceil(o.steps / 10));
   const w = { ...DEFAULT_LOSS_WEIGHTS, ...o.loss };
-  const restartEvery = o.restartEvery ?? 50;
+  const restartEvery = o.decoderOnly ? 0 : o.restartEvery ?? 50;
   const checkpointEvery = o.checkpointEvery ?? 200;
   const logEvery = o.logEvery ?? 20;
   const size = o.config.imageSize;
   if (o.images.length === 0) throw new TokenizerError('no training images');
   mkdirSync(o.out, { recursive: true });
 
-  let tok = new ImageTokenizer(o.config, seed);
+  if (o.decoderOnly && !o.init) throw new TokenizerError('decoder-only training needs a tokenizer to start from (--init DIR)');
+  if (o.init && JSON.stringify(o.init.config) !== JSON.stringify(o.config)) {
+    throw new TokenizerError(`the starting tokenizer's config ${JSON.stringify(o.init.config)} differs from the requested ${JSON.stringify(o.config)}`);
+  }
+  let tok = o.init ?? new ImageTokenizer(o.config, seed);
   let startStep = 0;
   let priorSeconds = 0;
   const usage = new CodeUsage(o.config.codebookSize);
@@ -161,14 +210,15 @@ export function trainImageTokenizer(o: TrainOptions): TrainResult {
     usage.counts.set(resumed.state.usageWindow);
     usage.total.set(resumed.state.usageTotal);
   }
-  const params = tok.parameters();
+  const decoderOnly = o.decoderOnly === true;
+  const params = decoderOnly ? tok.decoder.parameters() : tok.parameters();
   const decay = params.filter((p) => p.rank === 4);
   const noDecay = params.filter((p) => p.rank !== 4);
   const opt = new AdamW([{ params: decay }, { params: noDecay, weightDecay: 0 }], { lr, betas: [0.9, 0.99], weightDecay: o.weightDecay ?? 1e-4 });
   if (resumed) opt.importState(resumed.optimizer);
   if (resumed) log(`resumed from step ${startStep} (${formatSeconds(priorSeconds)} of training so far)`);
 
-  const info = { training: { steps: o.steps, batchSize, lr, seed, loss: w, data: o.dataInfo ?? {} } };
+  const info = { training: { steps: o.steps, batchSize, lr, seed, loss: w, decoderOnly, data: o.dataInfo ?? {} } };
   const logPath = join(o.out, 'train-log.jsonl');
   const t0 = performance.now();
   const losses: number[] = [];
@@ -179,7 +229,7 @@ export function trainImageTokenizer(o: TrainOptions): TrainResult {
     const seconds = priorSeconds + (performance.now() - t0) / 1000;
     saveCheckpoint(o.out, tok, opt, {
       step, config: o.config, seconds, usageWindow: [...usage.counts], usageTotal: [...usage.total],
-      options: { batchSize, lr, minLr, warmup, seed, loss: w, restartEvery },
+      options: { batchSize, lr, minLr, warmup, seed, loss: w, restartEvery, decoderOnly },
     }, { ...info, trainedSteps: step, trainSeconds: Math.round(seconds) });
   };
 
@@ -190,14 +240,27 @@ export function trainImageTokenizer(o: TrainOptions): TrainResult {
     let restarted = 0;
     const m = tidy((): StepMetrics => {
       const xt = tensor(x, [batchSize, 3, size, size]);
-      const { recon, quant } = tok.forward(xt);
-      const l1 = mean(abs(sub(recon, xt)));
-      const edge = w.edge > 0 ? edgeLoss(recon, xt) : null;
+      let recon: Tensor;
+      let quant: { ids: Int32Array; codebookLoss: Tensor; commitLoss: Tensor; zHost: Float32Array; bestSim: Float32Array } ;
+      if (decoderOnly) {
+        // Fixed codes: the lookup is a constant, only the decoder learns.
+        const ids = tok.encodeTensor(xt);
+        const zq = noGrad(() => tok.quantizer.lookup(ids, batchSize, tok.grid, tok.grid));
+        recon = tok.decoder.forward(zq);
+        const zero = tensor(new Float32Array([0]), []);
+        quant = { ids, codebookLoss: zero, commitLoss: zero, zHost: new Float32Array(0), bestSim: new Float32Array(0) };
+      } else {
+        ({ recon, quant } = tok.forward(xt));
+      }
       const diff = sub(recon, xt);
+      const l1 = mean(abs(diff));
+      const edge = w.edge > 0 ? edgeLoss(recon, xt) : null;
       const mseT = mean(mul(diff, diff));
+      const outline = w.outline > 0 ? mean(mul(abs(diff), tensor(outlineMask(x, batchSize, size), [batchSize, 3, size, size]))) : null;
       let loss = add(mul(l1, w.l1), add(mul(quant.codebookLoss, w.codebook), mul(quant.commitLoss, w.commit)));
       if (edge) loss = add(loss, mul(edge, w.edge));
       if (w.mse > 0) loss = add(loss, mul(mseT, w.mse));
+      if (outline) loss = add(loss, mul(outline, w.outline));
       backward(loss);
       const gradNorm = clipGradNorm(params, 1.0);
       opt.stepUpdate();
@@ -217,7 +280,7 @@ export function trainImageTokenizer(o: TrainOptions): TrainResult {
       }
       const mseV = mseT.item();
       return {
-        loss: loss.item(), l1: l1.item(), edge: edge ? edge.item() : 0, codebook: quant.codebookLoss.item(), commit: quant.commitLoss.item(),
+        loss: loss.item(), l1: l1.item(), edge: edge ? edge.item() : 0, outline: outline ? outline.item() : 0, codebook: quant.codebookLoss.item(), commit: quant.commitLoss.item(),
         // Pixels are in [-1, 1]: a range of 2, so PSNR = 10 log10(4 / MSE).
         psnr: 10 * Math.log10(4 / Math.max(mseV, 1e-12)), gradNorm,
       };
@@ -231,7 +294,7 @@ export function trainImageTokenizer(o: TrainOptions): TrainResult {
       const ips = windowImages / ((now - windowStart) / 1000);
       const u = codebookUsage(usage.total);
       const eta = ((o.steps - step) * batchSize) / ips;
-      log(`step ${step}/${o.steps} loss ${m.loss.toFixed(4)} l1 ${m.l1.toFixed(4)} edge ${m.edge.toFixed(4)} commit ${m.commit.toFixed(4)} ` +
+      log(`step ${step}/${o.steps} loss ${m.loss.toFixed(4)} l1 ${m.l1.toFixed(4)} edge ${m.edge.toFixed(4)}${w.outline > 0 ? ` outline ${m.outline.toFixed(4)}` : ''} commit ${m.commit.toFixed(4)} ` +
         `psnr ${m.psnr.toFixed(2)} dB | codes used ${(100 * u.usedFraction).toFixed(0)}% ppl ${u.perplexity.toFixed(0)}` +
         `${restarted ? ` restarted ${restarted}` : ''} | lr ${opt.lr.toExponential(2)} | ${ips.toFixed(1)} images/s ETA ${formatSeconds(eta)}`);
       appendFileSync(logPath, `${JSON.stringify({ step, ...m, lr: opt.lr, imagesPerSec: ips, perplexity: u.perplexity, usedFraction: u.usedFraction, restarted, time: new Date().toISOString() })}\n`);
