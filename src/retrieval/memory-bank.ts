@@ -5,7 +5,7 @@
  * renamed into place at the end, so an interrupted build never replaces a good bank.
  * Search is exact maximum inner product by default (LanceDB's `dot` distance, flat scan): with unit
  * vectors that is cosine similarity. An optional IVF index (`createIndex`, or `index` at build) serves
- * `search(..., { ann: true })` with search defaults calibrated to a target recall (`buildAnnIndex`).
+ * `search(..., { ann: true })` with search defaults calibrated to a target recall (bank-index.ts).
  * Implements `VectorStore` (store.ts). Not here: the retrieval rules (rules.ts) — this file returns
  * raw top-k by score.
  */
@@ -15,30 +15,26 @@ import { join, resolve } from 'node:path';
 import type { Connection, Table } from '@lancedb/lancedb';
 import { RetrievalInputError } from './errors.js';
 import {
-  calibrateEffort,
   type AnnIndexInfo, type AnnIndexType, type BankFilter, type BankHit, type BankInfo, type BankRow, type DocumentKind,
   type EncoderId, type StoreSearchOptions, type VectorStore,
 } from './store.js';
 import { isUnitLength } from './vectors.js';
+import { AUTO_INDEX_ROWS, buildAnnIndex, copyArray, positiveInt, type IndexSpec, type LanceModules } from './bank-index.js';
+
+export { AUTO_INDEX_ROWS, MIN_INDEX_ROWS, type IndexSpec } from './bank-index.js';
 
 export type { AnnIndexInfo, AnnIndexType, BankFilter, BankHit, BankInfo, BankRow, DocumentKind, EncoderId, StoreSearchOptions, VectorStore } from './store.js';
 
-type LanceModule = typeof import('@lancedb/lancedb');
-type ArrowModule = typeof import('apache-arrow');
-interface Modules { lancedb: LanceModule; arrow: ArrowModule }
+type ArrowModule = LanceModules['arrow'];
 
 const TABLE = 'documents';
 const INFO = 'bank.json';
 const FORMAT_VERSION = 2;
-/** Below this many rows an index is refused: IVF training needs data, and a flat scan is fast anyway. */
-export const MIN_INDEX_ROWS = 256;
-/** `index: 'auto'` builds one from this many rows: below it a flat scan takes ~20 ms or less (BENCHMARKS.md). */
-export const AUTO_INDEX_ROWS = 50_000;
 const TEXT_COLUMNS = ['id', 'docId', 'dataset', 'split', 'kind', 'text', 'imageId'] as const;
 
-let modules: Promise<Modules> | undefined;
+let modules: Promise<LanceModules> | undefined;
 
-function loadModules(): Promise<Modules> {
+function loadModules(): Promise<LanceModules> {
   process.env['LANCEDB_LOG'] ??= 'error';
   // apache-arrow through require, not import: LanceDB (CommonJS) requires it, and Arrow tables from
   // the ESM build of the same package fail its instanceof checks (the dual-package hazard).
@@ -146,7 +142,7 @@ export class MemoryBankWriter {
     readonly dim: number,
     readonly encoder: EncoderId,
     private readonly db: Connection,
-    private readonly mods: Modules,
+    private readonly mods: LanceModules,
     private readonly batchRows: number,
   ) {}
 
@@ -267,13 +263,6 @@ export function filterSql(filter: BankFilter | undefined): string | undefined {
   return parts.length ? parts.join(' AND ') : undefined;
 }
 
-/** An Arrow value (a typed array, an Arrow Vector or a plain array) copied into `Out`. */
-function copyArray<T extends Float32Array | Int32Array | Uint8Array>(value: unknown, kind: { from(v: ArrayLike<number>): T }): T | null {
-  if (value === null || value === undefined) return null;
-  const v = value as { toArray?: () => ArrayLike<number> } & ArrayLike<number>;
-  return kind.from(typeof v.toArray === 'function' ? v.toArray() : v);
-}
-
 function toRow(row: Record<string, unknown>): Omit<BankRow, 'vector'> {
   return {
     id: String(row['id']), docId: String(row['docId']), dataset: String(row['dataset']), split: String(row['split']),
@@ -288,10 +277,6 @@ export interface MemoryBankSearchOptions extends StoreSearchOptions {
   nprobes?: number;
   /** ANN only: re-score limit x this many candidates with full vectors (default: the bank's). */
   refineFactor?: number;
-}
-
-function positiveInt(name: string, value: number | undefined): void {
-  if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new RetrievalInputError(`${name} must be a positive whole number, got ${value}`);
 }
 
 /** A finished bank opened for search. */
@@ -431,80 +416,4 @@ export class MemoryBank implements VectorStore {
 
 export function openMemoryBank(dir: string, options: { encoder?: EncoderId } = {}): Promise<MemoryBank> {
   return MemoryBank.open(dir, options);
-}
-
-/** How to build an ANN index; everything has a default. */
-export interface IndexSpec {
-  /** ivf_flat (default): exact distances inside probed partitions. ivf_pq: compressed codes, needs refine. */
-  type?: AnnIndexType;
-  /** Default round(sqrt(rows) / 2). */
-  numPartitions?: number;
-  /** ivf_pq: default dim/16 (or dim/8). */
-  numSubVectors?: number;
-  /** Fix the default probes instead of calibrating them (the recall reached is still measured). */
-  nprobes?: number;
-  /** ivf_pq default 20; ivf_flat none (its distances are exact already). */
-  refineFactor?: number;
-  /** Recall@10 against exact search that calibration must reach on both query kinds (default 0.97). */
-  targetRecall?: number;
-  /** Calibration queries of each kind (default 50). */
-  calibrationQueries?: number;
-  seed?: number;
-}
-
-const CALIBRATION_K = 10;
-
-/**
- * Trains the index on `table` and picks its search defaults: the fewest probes whose recall@10
- * against exact search reaches `targetRecall` on random and on near-bank queries (calibrateEffort).
- * The index is committed before calibration starts; only bank.json, written by the caller, makes it
- * the bank's.
- */
-async function buildAnnIndex(mods: Modules, table: Table, dim: number, spec: IndexSpec): Promise<AnnIndexInfo> {
-  const started = Date.now();
-  const rows = await table.countRows();
-  const type = spec.type ?? 'ivf_flat';
-  if (type !== 'ivf_flat' && type !== 'ivf_pq') throw new RetrievalInputError(`index type must be ivf_flat or ivf_pq, got ${String(type)}`);
-  if (rows < MIN_INDEX_ROWS) throw new RetrievalInputError(`an ANN index needs at least ${MIN_INDEX_ROWS} rows, the bank has ${rows} (exact search is fast at this size)`);
-  for (const key of ['numPartitions', 'numSubVectors', 'nprobes', 'refineFactor', 'calibrationQueries'] as const) positiveInt(key, spec[key]);
-  const target = spec.targetRecall ?? 0.97;
-  if (!(target > 0 && target <= 1)) throw new RetrievalInputError(`targetRecall must be in (0, 1], got ${target}`);
-  const numPartitions = spec.numPartitions ?? Math.max(1, Math.round(Math.sqrt(rows) / 2));
-  if (numPartitions > rows / 4) throw new RetrievalInputError(`numPartitions ${numPartitions} is too many for ${rows} rows (at most ${Math.floor(rows / 4)})`);
-  let numSubVectors: number | undefined;
-  if (type === 'ivf_pq') {
-    numSubVectors = spec.numSubVectors ?? (dim % 16 === 0 ? dim / 16 : dim % 8 === 0 ? dim / 8 : 1);
-    if (dim % numSubVectors !== 0) throw new RetrievalInputError(`numSubVectors ${numSubVectors} does not divide the dimension ${dim}`);
-  }
-  const { Index } = mods.lancedb;
-  const config = type === 'ivf_flat'
-    ? Index.ivfFlat({ distanceType: 'dot', numPartitions })
-    : Index.ivfPq({ distanceType: 'dot', numPartitions, numSubVectors });
-  await table.createIndex('vector', { config, replace: true });
-
-  const refineFactor = spec.refineFactor ?? (type === 'ivf_pq' ? 20 : null);
-  const perKind = spec.calibrationQueries ?? 50;
-  const ids = async (q: Float32Array, nprobes?: number): Promise<string[]> => {
-    let query = table.vectorSearch(q).distanceType('dot').select(['id', '_distance']).limit(CALIBRATION_K);
-    if (nprobes === undefined) query = query.bypassVectorIndex();
-    else {
-      query = query.nprobes(nprobes);
-      if (refineFactor) query = query.refineFactor(refineFactor);
-    }
-    return ((await query.toArray()) as Record<string, unknown>[]).map((r) => String(r['id']));
-  };
-  const chosen = await calibrateEffort({
-    dim, maxEffort: numPartitions, target, perKind, seed: spec.seed ?? 1, fixed: spec.nprobes,
-    sample: async (n, rng) => {
-      const offsets = Array.from({ length: n }, () => rng.int(rows));
-      return ((await table.takeOffsets(offsets).select(['vector']).toArray()) as Record<string, unknown>[]).map((r) => copyArray(r['vector'], Float32Array)!);
-    },
-    exact: (q) => ids(q),
-    approx: (q, nprobes) => ids(q, nprobes),
-  });
-  return {
-    type, distance: 'dot', numPartitions, ...(numSubVectors ? { numSubVectors } : {}), nprobes: chosen.effort, refineFactor,
-    calibration: { k: CALIBRATION_K, target, queriesPerKind: perKind, recall: chosen.recall, met: chosen.met },
-    rows, buildSeconds: Math.round((Date.now() - started) / 100) / 10,
-  };
 }
