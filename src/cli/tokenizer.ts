@@ -25,7 +25,7 @@ export const DEFAULT_IMAGE_TOKENIZER = 'models/image-tokenizer';
 export const IMAGE_USAGE = `  cm3leon tokenizer train-image [--data data/shapes,data/emoji] [--grid 16] [--codebook 512] [--steps 3000]
                                 [--batch 16] [--lr 2e-3] [--width 32] [--edge 0.5] [--seed 1] [--threads N]
                                 [--max-minutes M] [--checkpoint-every 200] [--resume] [--mse W] [--outline W]
-                                [--init DIR [--decoder-only]] -o ${DEFAULT_IMAGE_TOKENIZER}
+                                [--init DIR [--decoder-only] [--decoder-blocks 1,1,2]] -o ${DEFAULT_IMAGE_TOKENIZER}
   cm3leon tokenizer encode image.png [--tokenizer DIR] [--json]
   cm3leon tokenizer decode codes.json -o out.png [--tokenizer DIR]
   cm3leon tokenizer roundtrip image.png -o out.png [--tokenizer DIR]
@@ -35,7 +35,9 @@ train-image  trains the VQ image tokenizer on the training split (held-out conce
              datasets; checkpoints with optimizer state every --checkpoint-every steps, --resume continues;
              --init starts from a trained tokenizer, --decoder-only then trains only its decoder (every
              image keeps its codes, so models and banks built on them stay valid); --outline adds an
-             L1 term on the pixels next to outlines (small objects)
+             L1 term on the pixels next to outlines (small objects); --decoder-blocks grows the
+             --init decoder to that many residual blocks per level (full resolution first; new
+             blocks start as the identity)
 encode       prints the code grid of a PNG (resized to the tokenizer's size if needed): one row per line,
              or a JSON object {grid, codes} with --json
 decode       reads codes (JSON: {codes: [...]}, a flat or nested array) and writes a PNG
@@ -264,7 +266,7 @@ async function trainImage(args: string[]): Promise<void> {
     'max-minutes': { type: 'string' }, 'checkpoint-every': { type: 'string' }, 'log-every': { type: 'string' },
     'restart-every': { type: 'string' }, limit: { type: 'string' }, 'image-size': { type: 'string' },
     resume: { type: 'boolean' }, output: { type: 'string', short: 'o' },
-    init: { type: 'string' }, 'decoder-only': { type: 'boolean' }, outline: { type: 'string' },
+    init: { type: 'string' }, 'decoder-only': { type: 'boolean' }, outline: { type: 'string' }, 'decoder-blocks': { type: 'string' },
   });
   if (values.help) return console.log(IMAGE_USAGE);
   if (positionals.length > 0) throw new CliError(`train-image takes no positional arguments (got '${positionals[0]}')`);
@@ -278,7 +280,16 @@ async function trainImage(args: string[]): Promise<void> {
   const { loadImages } = await import('../tokenizers/vq/dataset.js');
   if (values['decoder-only'] && values.init === undefined) throw new CliError('--decoder-only needs --init DIR (the tokenizer whose codes stay fixed)');
   // With --init, the architecture is the starting tokenizer's; the size flags must not contradict it.
-  const init = values.init === undefined ? undefined : await loadImageTokenizer(String(values.init));
+  let init = values.init === undefined ? undefined : await loadImageTokenizer(String(values.init));
+  if (values['decoder-blocks'] !== undefined) {
+    if (!init) throw new CliError('--decoder-blocks grows the decoder of a trained tokenizer: it needs --init DIR');
+    const blocks = String(values['decoder-blocks']).split(',').map((v) => Number(v));
+    try {
+      init = init.withDecoderBlocks(blocks);
+    } catch (e) {
+      throw new CliError(`--decoder-blocks: ${(e as Error).message}`);
+    }
+  }
   if (init) {
     for (const [flag, key] of [['grid', 'grid'], ['codebook', 'codebookSize'], ['image-size', 'imageSize']] as const) {
       const v = values[flag];

@@ -209,6 +209,25 @@ test('decoder-only training keeps every code, changes only the decoder, lowers t
   assert.throws(() => trainImageTokenizer({ out: join(dir, 'dec-bad'), images, config: other, steps: 1, init: start, log: () => {} }), /differs from the requested/);
 });
 
+test('a decoder grown by residual blocks decodes exactly as before, keeps codes, saves and loads', () => {
+  const tok = new ImageTokenizer(TINY, 3);
+  const grown = tok.withDecoderBlocks([1, 1, 2], 9);
+  assert.deepEqual(grown.config.decoderResBlocks, [1, 1, 2]);
+  assert.equal(grown.decoder.levels[2]!.blocks.length, 1, 'a block at full resolution');
+  assert.equal(grown.encoder.levels[0]!.blocks.length, 0, 'the encoder is unchanged');
+  const probe = scenes(4, 16, 21);
+  const grids = tok.encode(probe);
+  assert.deepEqual(grown.encode(probe), grids);
+  assert.deepEqual(grown.decode(grids).map((im) => Array.from(im.rgb)), tok.decode(grids).map((im) => Array.from(im.rgb)));
+  grown.save(join(dir, 'grown'));
+  const loaded = ImageTokenizer.load(join(dir, 'grown'));
+  assert.deepEqual(loaded.config, grown.config);
+  assert.deepEqual(loaded.decode(grids).map((im) => Array.from(im.rgb)), tok.decode(grids).map((im) => Array.from(im.rgb)));
+  assert.throws(() => tok.withDecoderBlocks([0, 0, 2]), /at least the current \[0,1,1\]/);
+  assert.throws(() => tok.withDecoderBlocks([1, 1]), /need 3 whole numbers/);
+  assert.throws(() => vqConfigFromDict({ ...TINY, decoderResBlocks: [1, 1] }), /decoderResBlocks needs 3 entries/);
+});
+
 test('save/load round trip and clear errors on corrupt or mismatched files', () => {
   const tok = new ImageTokenizer(TINY, 5);
   const path = join(dir, 'saved');

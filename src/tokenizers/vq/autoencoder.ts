@@ -69,7 +69,7 @@ export class Decoder extends Module {
     this.levels = ch.map((_, j) => {
       const i = last - j;
       return new Level(
-        Array.from({ length: c.resBlocks[i]! }, () => new ResBlock(ch[i]!, ch[i]!, c.groups, rng)),
+        Array.from({ length: (c.decoderResBlocks ?? c.resBlocks)[i]! }, () => new ResBlock(ch[i]!, ch[i]!, c.groups, rng)),
         i > 0 ? new Upsample(ch[i]!, ch[i - 1]!, rng) : undefined,
       );
     });

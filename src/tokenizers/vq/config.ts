@@ -17,8 +17,13 @@ export interface VqConfig {
   codeDim: number;
   /** Channels per resolution level, full resolution first; log2(factor) + 1 levels. */
   channels: number[];
-  /** Residual blocks per level in the encoder (the decoder mirrors them, plus one). */
+  /** Residual blocks per level in the encoder (and the decoder, unless decoderResBlocks says otherwise). */
   resBlocks: number[];
+  /**
+   * Residual blocks per level in the decoder, full resolution first; absent: resBlocks. A decoder
+   * can grow blocks after training (`withDecoderBlocks`) without changing any code.
+   */
+  decoderResBlocks?: number[];
   /** Group-norm groups (must divide every channel count). */
   groups: number;
 }
@@ -72,9 +77,14 @@ export function validateVqConfig(c: VqConfig): VqConfig {
     positiveInt(`channels[${i}]`, ch);
     if (ch % c.groups !== 0) throw new TokenizerError(`image tokenizer config: channels[${i}] = ${ch} is not divisible by groups ${c.groups}`);
   });
-  c.resBlocks.forEach((n, i) => {
-    if (!Number.isInteger(n) || n < 0) throw new TokenizerError(`image tokenizer config: resBlocks[${i}] must be a whole number, got ${n}`);
-  });
+  if (c.decoderResBlocks !== undefined && (!Array.isArray(c.decoderResBlocks) || c.decoderResBlocks.length !== levels)) {
+    throw new TokenizerError(`image tokenizer config: decoderResBlocks needs ${levels} entries for factor ${c.factor}, got ${JSON.stringify(c.decoderResBlocks)}`);
+  }
+  for (const name of ['resBlocks', 'decoderResBlocks'] as const) {
+    (c[name] ?? []).forEach((n, i) => {
+      if (!Number.isInteger(n) || n < 0) throw new TokenizerError(`image tokenizer config: ${name}[${i}] must be a whole number, got ${n}`);
+    });
+  }
   if (c.codebookSize > 65536) throw new TokenizerError(`image tokenizer config: codebookSize ${c.codebookSize} is above 65536`);
   return c;
 }
@@ -87,5 +97,6 @@ export function vqConfigFromDict(d: unknown): VqConfig {
   if (missing.length > 0) throw new TokenizerError(`image tokenizer config: missing ${missing.join(', ')}`);
   const c = {} as Record<string, unknown>;
   for (const k of Object.keys(DEFAULT_VQ_CONFIG)) c[k] = o[k];
+  if (o['decoderResBlocks'] !== undefined) c['decoderResBlocks'] = o['decoderResBlocks'];
   return validateVqConfig(c as unknown as VqConfig);
 }

@@ -12,7 +12,7 @@ import '../../backends/cpu/index.js'; // registers the CPU backends, so the toke
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RgbImage } from '../../data/image.js';
-import { Module, loadSafetensors, saveSafetensors, writeFileAtomic, type TensorEntry } from '../../nn/index.js';
+import { Module, assignData, loadSafetensors, saveSafetensors, writeFileAtomic, type TensorEntry } from '../../nn/index.js';
 import { noGrad, tensor, tidy, Rng, type Tensor } from '../../tensor/index.js';
 import { TokenizerError } from '../errors.js';
 import { Decoder, Encoder } from './autoencoder.js';
@@ -124,6 +124,39 @@ export class ImageTokenizer extends Module {
   roundTrip(images: readonly RgbImage[]): { grids: Int32Array[]; images: RgbImage[] } {
     const grids = this.encode(images);
     return { grids, images: this.decode(grids) };
+  }
+
+  /**
+   * A copy of this tokenizer whose decoder has `blocks[i]` residual blocks at level i (full
+   * resolution first), at least as many as now. The existing blocks keep their weights and come
+   * first at each level; each new block starts as the identity (its last conv is zero), so the copy
+   * decodes exactly like this one until it is trained. Encoder and codebook are copied: codes do
+   * not change.
+   */
+  withDecoderBlocks(blocks: readonly number[], seed = 0): ImageTokenizer {
+    const now = this.config.decoderResBlocks ?? this.config.resBlocks;
+    if (blocks.length !== now.length || blocks.some((b, i) => !Number.isInteger(b) || b < now[i]!)) {
+      throw new TokenizerError(`decoder blocks ${JSON.stringify(blocks)}: need ${now.length} whole numbers, each at least the current ${JSON.stringify(now)}`);
+    }
+    const grown = new ImageTokenizer({ ...this.config, decoderResBlocks: [...blocks] }, seed);
+    const old = this.namedParameters();
+    // Level j of the decoder holds resolution level (last - j): the finest level is the last one.
+    const last = now.length - 1;
+    grown.decoder.levels.forEach((level, j) => {
+      level.blocks.slice(now[last - j]!).forEach((b) => {
+        assignData(b.conv2.weight, new Float32Array(b.conv2.weight.size));
+        assignData(b.conv2.bias, new Float32Array(b.conv2.bias.size));
+      });
+    });
+    const state = new Map<string, { shape: readonly number[]; data: Float32Array }>();
+    for (const [name, p] of grown.namedParameters()) {
+      const src = old.get(name);
+      if (src && src.shape.join() !== p.shape.join()) throw new Error(`withDecoderBlocks: ${name} changed shape`);
+      state.set(name, { shape: p.shape, data: (src ?? p).dataSync() as Float32Array });
+    }
+    for (const name of old.keys()) if (!state.has(name)) throw new Error(`withDecoderBlocks: ${name} has no place in the grown decoder`);
+    grown.loadStateDict(state);
+    return grown;
   }
 
   /** Writes config.json and model.safetensors into dir (created if needed). */
