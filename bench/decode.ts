@@ -7,7 +7,10 @@
  * other (streams: 'sequential'), in interleaved rounds of the same run; four CFG prompts as one
  * batch (8 rows) per image; and the time to one 64x64 image with the shipped model.
  *
- *   node dist/bench/decode.js [--quick] [--json]
+ *   node dist/bench/decode.js [--quick] [--json] [--cfg-only]
+ *
+ * --cfg-only: just the guidance rounds (no greedy runs, shipped-model image or PyTorch peer), for
+ * quick before/after comparisons of the CFG cost.
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -21,6 +24,7 @@ import { Cm3leon } from '../src/decoding/pipeline.js';
 const args = process.argv.slice(2);
 const loadAtStart = loadavg()[0]!; // other jobs on the machine: recorded beside the numbers
 const quick = args.includes('--quick');
+const cfgOnly = args.includes('--cfg-only');
 const cfg = { vocabSize: 5120, dim: 256, heads: 4, layers: 4, maxPositions: 384 };
 const prompt = quick ? 8 : 64;
 const newTokens = quick ? 16 : 256;
@@ -55,7 +59,7 @@ function greedy(model: Decoder, batch: number, runs: number): number {
 
 const model = new Decoder({ ...cfg, initStd: 0.02, zeroOutputLayers: false, seed: 1 });
 const ours: Record<string, number> = {};
-for (const b of [1, 8]) ours[b] = Math.round(greedy(model, b, quick ? 1 : 3));
+if (!cfgOnly) for (const b of [1, 8]) ours[b] = Math.round(greedy(model, b, quick ? 1 : 3));
 
 // Guidance: image codes with CFG (two streams: the 12-token prompt and a 3-token unconditional
 // prompt) against one stream; the streams batched (default) or sequential. Interleaved rounds, so
@@ -85,7 +89,7 @@ const roundRatio = (name: Variant): number => median(times[name].map((t, r) => t
 
 // One 64x64 image with the shipped model (prompt, 256 codes, VQ decode).
 let imageSeconds: number | null = null;
-if (existsSync('models/cm3leon-small/cm3leon.json')) {
+if (!cfgOnly && existsSync('models/cm3leon-small/cm3leon.json')) {
   const m = Cm3leon.load('models/cm3leon-small');
   m.generateImage('a large red circle on a white background', { seed: 0 });
   const t0 = performance.now();
@@ -97,7 +101,7 @@ if (existsSync('models/cm3leon-small/cm3leon.json')) {
 let peer: Record<string, number> | string = 'not run';
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const script = fileURLToPath(new URL('../../bench/gpu/torch_peer.py', import.meta.url));
-const r = spawnSync(python, [script, '--device', 'cpu', '--what', 'decode', '--model-config', `${cfg.vocabSize},${cfg.dim},${cfg.heads},${cfg.layers},${cfg.maxPositions}`, '--decode-batches', '1,8', ...(quick ? ['--quick'] : [])], { encoding: 'utf8', timeout: 600_000 });
+const r = cfgOnly ? { status: 1, stdout: '', stderr: 'skipped (--cfg-only)', error: undefined } : spawnSync(python, [script, '--device', 'cpu', '--what', 'decode', '--model-config', `${cfg.vocabSize},${cfg.dim},${cfg.heads},${cfg.layers},${cfg.maxPositions}`, '--decode-batches', '1,8', ...(quick ? ['--quick'] : [])], { encoding: 'utf8', timeout: 600_000 });
 if (r.status === 0) {
   const out = JSON.parse(r.stdout) as { decodeTorchLoop?: Record<string, { tokensPerSecond?: number }>; env?: { torch?: string; cpuThreads?: number } };
   peer = { 1: Math.round(out.decodeTorchLoop?.['1']?.tokensPerSecond ?? NaN), 8: Math.round(out.decodeTorchLoop?.['8']?.tokensPerSecond ?? NaN), threads: out.env?.cpuThreads ?? NaN };

@@ -1,5 +1,7 @@
 // GFLOP/s of the native addon's gemm (build it first: npm run build:native).
 //   node bench/gemm-native.mjs [--threads=1,2] [--isa=avx512|avx2|scalar] [--quick]
+//   node bench/gemm-native.mjs --decode [--threads=1] [--isa=...] [--rows=1,2,4] [--rounds=9] [--hot]
+//                              [--addons=a.node,b.node]
 // Square n x n products (no transposes) and the shapes of a GPT training step (M = 1024 tokens,
 // Linear layers with (N, K) = (out, in) features): every transpose combination of M x N x K, plus the
 // Linear layer's three products: forward Y = X W^T, dX = dY W and dW = dY^T X; then n = 1024 on
@@ -9,15 +11,23 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// --decode: instead, the Linear products of one decoding step of the `small` architecture (width
+// 256, 4 layers; qkv 768 x 256, proj 256 x 256, fc1 1024 x 256, fc2 256 x 1024 and the image-code
+// output head 1024 x 256), Y (M x N) = X (M x K) W^T at M = 1, 2, 4 rows (streams): median
+// microseconds per product. Every layer has its own weights, so the whole model's weights cycle
+// through the caches as they do in decoding (--hot: one product repeated, its weights in L2).
+// --addons (comma-separated .node files, e.g. a copy of the build before a change) runs each build
+// in alternating rounds of the same process, so load from other jobs falls on all of them alike.
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const native = createRequire(import.meta.url)(path.join(root, 'build/Release/cm3leon_native.node'));
-
 const args = Object.fromEntries(
   process.argv.slice(2).map((a) => {
     const [k, v] = a.replace(/^--/, '').split('=');
     return [k, v ?? 'true'];
   }),
 );
+const require = createRequire(import.meta.url);
+const addonPaths = (args.addons ?? path.join(root, 'build/Release/cm3leon_native.node')).split(',');
+const native = require(path.resolve(addonPaths[0]));
 const maxThreads = native.info().threads;
 const threadList = (args.threads ?? `1,${maxThreads}`).split(',').map(Number).filter((t, i, a) => a.indexOf(t) === i);
 if (args.isa) native.setIsa(args.isa);
@@ -54,6 +64,81 @@ function measure(transA, transB, M, N, K) {
   }
   samples.sort((a, b) => a - b);
   return +(flops / samples[samples.length >> 1] / 1e9).toFixed(1);
+}
+
+if (args.decode) {
+  decodeShapes();
+  process.exit(0);
+}
+
+function decodeShapes() {
+  const addons = addonPaths.map((p) => require(path.resolve(p)));
+  const threads = Number(args.threads ?? 1);
+  for (const a of addons) {
+    a.setThreads(threads);
+    if (args.isa) a.setIsa(args.isa);
+  }
+  const rowsList = (args.rows ?? '1,2,4').split(',').map(Number);
+  const rounds = Number(args.rounds ?? (quick ? 3 : 9));
+  const steps = quick ? 20 : 60;
+  const hot = args.hot === 'true';
+  const width = 256, layers = 4, vocab = 5120, codes = 1024;
+  const kinds = { qkv: [3 * width, width], proj: [width, width], fc1: [4 * width, width], fc2: [width, 4 * width], head: [codes, width] };
+  const W = {};
+  for (const [name, [n, k]] of Object.entries(kinds)) W[name] = Array.from({ length: name === 'head' ? 1 : layers }, () => rand(n * k));
+  const table = rand(vocab * width); // the head reads the image codes' rows of the tied embedding
+  const headOff = (vocab - codes) * width;
+  const X = Object.fromEntries(rowsList.map((m) => [m, rand(m * 4 * width)]));
+  const C = new Float32Array(16 * vocab);
+  const product = (a, name, l, m) => {
+    const [n, k] = kinds[name];
+    const [B, off] = name === 'head' ? [table, headOff] : [W[name][l], 0];
+    a.gemm(false, true, m, n, k, 1, X[m], 0, k, 0, B, off, k, 0, 0, C, 0, n, 0, 1);
+  };
+  // One round: `steps` decoding steps (or repeats of each product alone, --hot) at m rows; the
+  // median microseconds of each product kind.
+  const round = (a, m) => {
+    const t = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]));
+    const timed = (name, l) => {
+      const s = process.hrtime.bigint();
+      product(a, name, l, m);
+      t[name].push(Number(process.hrtime.bigint() - s) / 1e3);
+    };
+    if (hot) {
+      for (const name of Object.keys(kinds)) for (let i = 0; i < steps; i++) timed(name, 0);
+    } else {
+      for (let i = 0; i < steps; i++) {
+        for (let l = 0; l < layers; l++) for (const name of ['qkv', 'proj', 'fc1', 'fc2']) timed(name, l);
+        timed('head', 0);
+      }
+    }
+    return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.sort((x, y) => x - y)[v.length >> 1]]));
+  };
+  const all = addons.map(() => Object.fromEntries(rowsList.map((m) => [m, []])));
+  for (let r = -1; r < rounds; r++) // round -1 warms up
+    for (const m of rowsList)
+      addons.forEach((a, i) => {
+        const res = round(a, m);
+        if (r >= 0) all[i][m].push(res);
+      });
+  const med = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+  const out = { isa: native.info().isa, threads, hot, rounds, steps, builds: {} };
+  addons.forEach((_, i) => {
+    const byM = {};
+    for (const m of rowsList) {
+      byM[`M${m}`] = {};
+      for (const k of Object.keys(kinds)) byM[`M${m}`][k] = +med(all[i][m].map((x) => x[k])).toFixed(2);
+      // A decoding step's Linear products: 4 layers of qkv, proj, fc1, fc2 and the head.
+      byM[`M${m}`].step = +Object.keys(kinds).reduce((s, k) => s + (k === 'head' ? 1 : layers) * byM[`M${m}`][k], 0).toFixed(1);
+    }
+    if (rowsList.includes(1))
+      for (const m of rowsList.filter((x) => x !== 1)) {
+        byM[`ratio${m}`] = {};
+        for (const k of [...Object.keys(kinds), 'step']) byM[`ratio${m}`][k] = +(byM[`M${m}`][k] / byM.M1[k]).toFixed(2);
+      }
+    out.builds[path.basename(addonPaths[i])] = byM;
+  });
+  console.log(JSON.stringify(out, null, 1));
 }
 
 const tag = (tA, tB) => (tA ? 't' : 'n') + (tB ? 't' : 'n');
