@@ -159,9 +159,12 @@ function guidedPick(cond: Float32Array, uncond: Float32Array | null, span: Image
   allowRange(cond, span.imageStart, end);
   let logits = cond;
   const g = o.guidance;
-  if (uncond && g) {
+  if (uncond && g && g.cdk) {
     allowRange(uncond, span.imageStart, end);
-    logits = g.cdk ? cdkScores(cond, uncond, g.cdk.k, g.cdk.alpha) : cfgLogits(cond, uncond, g.cfg!);
+    logits = cdkScores(cond, uncond, g.cdk.k, g.cdk.alpha);
+  } else if (uncond && g) {
+    // cond is -Infinity outside the span, so is the guided row: CFG over the span's ids only.
+    logits = cfgLogits(cond, uncond, g.cfg!, [span.imageStart, end]);
   }
   return sampleLogits(logits, o, rng);
 }

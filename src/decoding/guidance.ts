@@ -13,11 +13,21 @@ export function checkGuidanceScale(name: string, scale: number): void {
   if (!(Number.isFinite(scale) && scale >= 0)) throw new Error(`guidance: ${name} must be a non-negative number, got ${scale}`);
 }
 
-export function cfgLogits(cond: Float32Array, uncond: Float32Array, scale: number): Float32Array {
+/**
+ * `range` [start, end): only those ids are computed, every other one is -Infinity; for a caller
+ * whose conditional logits are already masked to the range (a span's ids): the same result, without
+ * a pass over the whole vocabulary.
+ */
+export function cfgLogits(cond: Float32Array, uncond: Float32Array, scale: number, range?: readonly [number, number]): Float32Array {
   checkGuidanceScale('CFG scale', scale);
   if (cond.length !== uncond.length) throw new Error(`guidance: streams of ${cond.length} and ${uncond.length} logits`);
   const out = new Float32Array(cond.length);
-  for (let i = 0; i < out.length; i++) {
+  const [start, end] = range ? [Math.max(0, range[0]), Math.min(out.length, range[1])] : [0, out.length];
+  if (range) {
+    out.fill(-Infinity, 0, start);
+    out.fill(-Infinity, Math.max(start, end));
+  }
+  for (let i = start; i < end; i++) {
     // A token masked in either stream stays masked (avoids inf - inf).
     out[i] = cond[i] === -Infinity || uncond[i] === -Infinity ? -Infinity : uncond[i]! + scale * (cond[i]! - uncond[i]!);
   }

@@ -14,6 +14,14 @@ test('CFG: uncond + a * (cond - uncond), masks kept', () => {
   assert.throws(() => cfgLogits(f([1]), f([1]), -1), /CFG scale must be a non-negative number, got -1/);
 });
 
+test('CFG over a range of ids: the same row when the conditional logits are masked outside it', () => {
+  const cond = f([-Infinity, 1, 2, -Infinity, -Infinity]);
+  const uncond = f([5, 0, 4, 7, -1]);
+  assert.deepEqual([...cfgLogits(cond, uncond, 3, [1, 3])], [...cfgLogits(cond, uncond, 3)]);
+  assert.deepEqual([...cfgLogits(cond, uncond, 3, [1, 3])], [-Infinity, 3, -2, -Infinity, -Infinity]);
+  assert.deepEqual([...cfgLogits(cond, uncond, 3, [2, 2])], Array(5).fill(-Infinity), 'an empty range');
+});
+
 test('two-scale guidance for editing (image 1.5, text 7.5)', () => {
   // uncond 0, image-only 1, full 2: 0 + 1.5 * 1 + 7.5 * 1 = 9
   assert.deepEqual([...twoScaleLogits(f([0, 1]), f([1, 1]), f([2, 1]), 1.5, 7.5)], [9, 1]);
