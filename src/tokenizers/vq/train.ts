@@ -17,7 +17,7 @@ import { TokenizerError } from '../errors.js';
 import { vqConfigFor, type VqConfig } from './config.js';
 import { ImageTokenizer } from './image-tokenizer.js';
 import { imagesToFloats } from './images.js';
-import { CodeUsage, codebookUsage, restartCandidates } from './quantizer.js';
+import { CodeUsage, codebookUsage, restartCandidates, type QuantizeResult } from './quantizer.js';
 
 export interface LossWeights {
   l1: number;
@@ -241,7 +241,7 @@ export function trainImageTokenizer(o: TrainOptions): TrainResult {
     const m = tidy((): StepMetrics => {
       const xt = tensor(x, [batchSize, 3, size, size]);
       let recon: Tensor;
-      let quant: { ids: Int32Array; codebookLoss: Tensor; commitLoss: Tensor; zHost: Float32Array; bestSim: Float32Array } ;
+      let quant: Omit<QuantizeResult, 'zq'>;
       if (decoderOnly) {
         // Fixed codes: the lookup is a constant, only the decoder learns.
         const ids = tok.encodeTensor(xt);
