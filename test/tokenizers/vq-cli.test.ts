@@ -93,4 +93,6 @@ test('bad input gives one clear line and exit code 2', () => {
   assert.match(cli('decode', join(dir, 'words.json'), '-o', join(dir, 'x.png'), '--tokenizer', tokDir).err, /item 0 \("a"\) is not an integer code/);
   assert.match(cli('encode', png, '--tokenizer', join(dir, 'none')).err, /no image tokenizer at/);
   assert.match(cli('train-image', '--grid', '5').err, /--grid 5 does not divide/);
+  assert.match(cli('train-image', '--oversample-small', '0').err, /--oversample-small must be 1 or more, got 0/);
+  assert.match(cli('train-image', '--oversample-small', '2.5').err, /--oversample-small must be a whole number/);
 });

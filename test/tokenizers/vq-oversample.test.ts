@@ -1,0 +1,43 @@
+/**
+ * Oversampling Shapes pictures that hold a small object (`train-image --oversample-small K`): the
+ * repeated entries are exactly the scenes with a small object, each K times, the rest once.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { buildShapes } from '../../src/data/shapes-build.js';
+import { openDataset } from '../../src/data/store.js';
+import { loadImages, oversampleSmallObjects } from '../../src/tokenizers/vq/dataset.js';
+
+test('oversampleSmallObjects repeats exactly the Shapes pictures of scenes with a small object', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cm3leon-oversample-'));
+  try {
+    const data = join(dir, 'shapes');
+    await buildShapes({ n: 24, seed: 3, out: data });
+    const images = await loadImages([data], { split: 'train', size: 64 });
+    const ds = await openDataset(data);
+    const hasSmall = new Map<string, boolean>();
+    for await (const c of ds.concepts()) {
+      hasSmall.set(c.id, (c.meta as { objects: { size: string }[] }).objects.some((o) => o.size === 'small'));
+    }
+    ds.close();
+    const expected = images.filter((im) => hasSmall.get(im.conceptId)).length;
+    assert.ok(expected > 0 && expected < images.length, 'the fixture has scenes with and without small objects');
+
+    const { images: out, repeated } = await oversampleSmallObjects(images, 3);
+    assert.equal(repeated, expected);
+    assert.equal(out.length, images.length + 2 * expected);
+    const counts = new Map<string, number>();
+    for (const im of out) counts.set(im.id, (counts.get(im.id) ?? 0) + 1);
+    for (const im of images) assert.equal(counts.get(im.id), hasSmall.get(im.conceptId) ? 3 : 1, im.id);
+
+    const same = await oversampleSmallObjects(images, 1);
+    assert.deepEqual(same.images.map((im) => im.id), images.map((im) => im.id));
+    await assert.rejects(oversampleSmallObjects(images, 0), /whole number >= 1/);
+    await assert.rejects(oversampleSmallObjects(images, 1.5), /whole number >= 1/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
