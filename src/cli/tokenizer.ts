@@ -25,7 +25,7 @@ export const DEFAULT_IMAGE_TOKENIZER = 'models/image-tokenizer';
 export const IMAGE_USAGE = `  cm3leon tokenizer train-image [--data data/shapes,data/emoji] [--grid 16] [--codebook 512] [--steps 3000]
                                 [--batch 16] [--lr 2e-3] [--width 32] [--edge 0.5] [--seed 1] [--threads N]
                                 [--max-minutes M] [--checkpoint-every 200] [--resume] [--mse W] [--outline W]
-                                [--oversample-small K] [--init DIR [--decoder-only] [--decoder-blocks 1,1,2]] -o ${DEFAULT_IMAGE_TOKENIZER}
+                                [--oversample-small K [--oversample-shapes cross,star]] [--init DIR [--decoder-only] [--decoder-blocks 1,1,2]] -o ${DEFAULT_IMAGE_TOKENIZER}
   cm3leon tokenizer encode image.png [--tokenizer DIR] [--json]
   cm3leon tokenizer decode codes.json -o out.png [--tokenizer DIR]
   cm3leon tokenizer roundtrip image.png -o out.png [--tokenizer DIR]
@@ -38,7 +38,7 @@ train-image  trains the VQ image tokenizer on the training split (held-out conce
              L1 term on the pixels next to outlines (small objects); --decoder-blocks grows the
              --init decoder to that many residual blocks per level (full resolution first; new
              blocks start as the identity); --oversample-small K draws Shapes pictures that hold a
-             small object K times as often
+             small object (of --oversample-shapes, default any) K times as often
 encode       prints the code grid of a PNG (resized to the tokenizer's size if needed): one row per line,
              or a JSON object {grid, codes} with --json
 decode       reads codes (JSON: {codes: [...]}, a flat or nested array) and writes a PNG
@@ -268,7 +268,7 @@ async function trainImage(args: string[]): Promise<void> {
     'restart-every': { type: 'string' }, limit: { type: 'string' }, 'image-size': { type: 'string' },
     resume: { type: 'boolean' }, output: { type: 'string', short: 'o' },
     init: { type: 'string' }, 'decoder-only': { type: 'boolean' }, outline: { type: 'string' }, 'decoder-blocks': { type: 'string' },
-    'oversample-small': { type: 'string' },
+    'oversample-small': { type: 'string' }, 'oversample-shapes': { type: 'string' },
   });
   if (values.help) return console.log(IMAGE_USAGE);
   if (positionals.length > 0) throw new CliError(`train-image takes no positional arguments (got '${positionals[0]}')`);
@@ -280,6 +280,11 @@ async function trainImage(args: string[]): Promise<void> {
   }
   const oversample = num(values['oversample-small'], 'oversample-small', 1);
   if (oversample < 1) throw new CliError(`--oversample-small must be 1 or more, got ${oversample}`);
+  const oversampleShapes = values['oversample-shapes'] === undefined ? undefined : String(values['oversample-shapes']).split(',').filter((v) => v.length > 0);
+  const { SHAPE_NAMES } = await import('../data/index.js');
+  for (const shape of oversampleShapes ?? []) {
+    if (!(SHAPE_NAMES as readonly string[]).includes(shape)) throw new CliError(`--oversample-shapes: unknown shape '${shape}' (one of ${SHAPE_NAMES.join(', ')})`);
+  }
   const { trainImageTokenizer, trainConfig } = await import('../tokenizers/vq/train.js');
   const { loadImages, oversampleSmallObjects } = await import('../tokenizers/vq/dataset.js');
   if (values['decoder-only'] && values.init === undefined) throw new CliError('--decoder-only needs --init DIR (the tokenizer whose codes stay fixed)');
@@ -313,9 +318,9 @@ async function trainImage(args: string[]): Promise<void> {
   for (const im of loaded) byDataset[im.dataset] = (byDataset[im.dataset] ?? 0) + 1;
   console.error(`loaded ${loaded.length} training images (${Object.entries(byDataset).map(([d, n]) => `${d}: ${n}`).join(', ')}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   if (oversample > 1) {
-    const r = await oversampleSmallObjects(loaded, oversample);
+    const r = await oversampleSmallObjects(loaded, oversample, oversampleShapes);
     loaded = r.images;
-    console.error(`${r.repeated} Shapes images with a small object drawn ${oversample}x as often (${loaded.length} entries)`);
+    console.error(`${r.repeated} Shapes images with a small ${oversampleShapes?.join(' or ') ?? 'object'} drawn ${oversample}x as often (${loaded.length} entries)`);
   }
   const steps = num(values.steps, 'steps', 3000);
   const maxMinutes = values['max-minutes'] === undefined ? undefined : num(values['max-minutes'], 'max-minutes', 0, false);
@@ -329,7 +334,7 @@ async function trainImage(args: string[]): Promise<void> {
     logEvery: num(values['log-every'], 'log-every', 20),
     restartEvery: num(values['restart-every'], 'restart-every', 50),
     maxSeconds: maxMinutes === undefined ? undefined : maxMinutes * 60,
-    dataInfo: { datasets: dirs, split: 'train', images: byDataset, ...(init ? { init: String(values.init) } : {}), ...(oversample > 1 ? { oversampleSmall: oversample } : {}) },
+    dataInfo: { datasets: dirs, split: 'train', images: byDataset, ...(init ? { init: String(values.init) } : {}), ...(oversample > 1 ? { oversampleSmall: oversample, oversampleShapes: oversampleShapes ?? 'all' } : {}) },
   });
   console.log(`wrote ${out}: ${r.step} steps in ${(r.seconds / 60).toFixed(1)} min, grid ${config.imageSize / config.factor}x${config.imageSize / config.factor}, codebook ${config.codebookSize}`);
 }

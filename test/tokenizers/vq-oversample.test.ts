@@ -11,7 +11,7 @@ import { buildShapes } from '../../src/data/shapes-build.js';
 import { openDataset } from '../../src/data/store.js';
 import { loadImages, oversampleSmallObjects } from '../../src/tokenizers/vq/dataset.js';
 
-test('oversampleSmallObjects repeats exactly the Shapes pictures of scenes with a small object', async () => {
+test('oversampleSmallObjects repeats exactly the Shapes pictures of scenes with a small object (of the given shapes)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cm3leon-oversample-'));
   try {
     const data = join(dir, 'shapes');
@@ -19,8 +19,11 @@ test('oversampleSmallObjects repeats exactly the Shapes pictures of scenes with 
     const images = await loadImages([data], { split: 'train', size: 64 });
     const ds = await openDataset(data);
     const hasSmall = new Map<string, boolean>();
+    const hasSmallCross = new Map<string, boolean>();
     for await (const c of ds.concepts()) {
-      hasSmall.set(c.id, (c.meta as { objects: { size: string }[] }).objects.some((o) => o.size === 'small'));
+      const objects = (c.meta as { objects: { size: string; shape: string }[] }).objects;
+      hasSmall.set(c.id, objects.some((o) => o.size === 'small'));
+      hasSmallCross.set(c.id, objects.some((o) => o.size === 'small' && o.shape === 'cross'));
     }
     ds.close();
     const expected = images.filter((im) => hasSmall.get(im.conceptId)).length;
@@ -32,6 +35,12 @@ test('oversampleSmallObjects repeats exactly the Shapes pictures of scenes with 
     const counts = new Map<string, number>();
     for (const im of out) counts.set(im.id, (counts.get(im.id) ?? 0) + 1);
     for (const im of images) assert.equal(counts.get(im.id), hasSmall.get(im.conceptId) ? 3 : 1, im.id);
+
+    const crosses = images.filter((im) => hasSmallCross.get(im.conceptId)).length;
+    assert.ok(crosses > 0 && crosses < expected, 'some scenes have a small cross, fewer than have any small object');
+    const only = await oversampleSmallObjects(images, 4, ['cross']);
+    assert.equal(only.repeated, crosses);
+    assert.equal(only.images.length, images.length + 3 * crosses);
 
     const same = await oversampleSmallObjects(images, 1);
     assert.deepEqual(same.images.map((im) => im.id), images.map((im) => im.id));

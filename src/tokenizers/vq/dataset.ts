@@ -63,13 +63,13 @@ function toLoaded(im: ImageRecord, dir: string, size: number): LoadedImage {
 }
 
 /**
- * `images` with every Shapes picture whose scene holds a small object listed `factor` times in all
- * (emoji and other pictures once). Training draws batches uniformly from the list, so those pictures
+ * `images` with every Shapes picture whose scene holds a small object (of one of `shapes`, default
+ * any) listed `factor` times in all (emoji and other pictures once). Training draws batches uniformly from the list, so those pictures
  * come up `factor` times as often. Why: small objects are a few pixels across, contribute almost
  * nothing to a mean loss, and are where round trips fail the Shapes parser (a 10 px cross whose
  * 3 px notches fill in reads as a diamond). Entries share their bytes; nothing is copied.
  */
-export async function oversampleSmallObjects(images: readonly LoadedImage[], factor: number): Promise<{ images: LoadedImage[]; repeated: number }> {
+export async function oversampleSmallObjects(images: readonly LoadedImage[], factor: number, shapes?: readonly string[]): Promise<{ images: LoadedImage[]; repeated: number }> {
   if (!Number.isInteger(factor) || factor < 1) throw new TokenizerError(`the oversampling factor must be a whole number >= 1, got ${factor}`);
   const small = new Set<string>();
   for (const dir of new Set(images.map((im) => im.dataset))) {
@@ -77,8 +77,8 @@ export async function oversampleSmallObjects(images: readonly LoadedImage[], fac
     try {
       if (ds.info.kind !== 'shapes') continue;
       for await (const c of ds.concepts()) {
-        const objects = (c.meta as { objects?: { size: string }[] }).objects ?? [];
-        if (objects.some((o) => o.size === 'small')) small.add(`${dir}\u0000${c.id}`);
+        const objects = (c.meta as { objects?: { size: string; shape: string }[] }).objects ?? [];
+        if (objects.some((o) => o.size === 'small' && (!shapes || shapes.includes(o.shape)))) small.add(`${dir}\u0000${c.id}`);
       }
     } finally {
       ds.close();
