@@ -10,6 +10,9 @@
  *   node dist/bench/gpu/webgpu-bench.js ops [--quick]       ms of each op class at the training shapes
  *   node dist/bench/gpu/webgpu-bench.js decode --batch 1 [--quick]   greedy, KV cache, 64-token
  *                                                           prompt, 256 new tokens
+ *   node dist/bench/gpu/webgpu-bench.js vq --batch 64 [--full] [--quick]   image tokenizer training
+ *                                                           step (models/image-tokenizer's architecture):
+ *                                                           decoder only, or encoder + decoder (--full)
  *
  * Each prints one JSON line on stdout. GPU work is asynchronous, so a timed region ends when the
  * GPU has finished (`sync()`, or the read-back a decode step needs anyway).
@@ -19,6 +22,10 @@ import { initWebGpu, matmulTuning, queueTuning, type WebGpuBackend } from '../..
 import { Decoder, KvCache } from '../../src/model/decoder.js';
 import { assignData } from '../../src/nn/module.js';
 import { gptTrainingStep } from '../gpt-step.js';
+import { readFileSync } from 'node:fs';
+import { ImageTokenizer } from '../../src/tokenizers/vq/image-tokenizer.js';
+import { vqConfigFromDict } from '../../src/tokenizers/vq/config.js';
+import { AdamW } from '../../src/nn/index.js';
 
 export const trainConfig = { vocabSize: 8192, dim: 512, heads: 8, layers: 8, maxPositions: 512, batch: 32, seq: 512 };
 export const quickTrainConfig = { vocabSize: 256, dim: 64, heads: 2, layers: 2, maxPositions: 64, batch: 2, seq: 32 };
@@ -249,6 +256,49 @@ async function decodeBench(quick: boolean, batch: number, runs: number): Promise
   };
 }
 
+/**
+ * One training step of the image tokenizer at the shipped architecture, on `backend`: the decoder
+ * alone from fixed codes (how the shipped decoder was trained), or encoder + decoder with the
+ * continuous latent (--full: the convolution work of a whole-autoencoder step, without the nearest-
+ * code search). L1 loss, backward, AdamW. Random inputs: the time does not depend on the values.
+ */
+async function vqBench(backend: 'webgpu' | 'cpu', batch: number, full: boolean, steps: number, quick: boolean): Promise<Record<string, unknown>> {
+  const cfg = vqConfigFromDict(JSON.parse(readFileSync('models/image-tokenizer/config.json', 'utf8')));
+  if (quick) cfg.channels = [8, 8, 8];
+  T.setBackend(backend);
+  const tok = new ImageTokenizer(cfg, 1);
+  const params = full ? [...tok.encoder.parameters(), ...tok.decoder.parameters()] : tok.decoder.parameters();
+  const opt = new AdamW([{ params }], { lr: 1e-4 });
+  const g = cfg.imageSize / cfg.factor;
+  const rng = new T.Rng(3);
+  const x = new Float32Array(batch * 3 * cfg.imageSize * cfg.imageSize).map(() => rng.uniform() * 2 - 1);
+  const ids = Int32Array.from({ length: batch * g * g }, () => Math.floor(rng.uniform() * cfg.codebookSize));
+  const sync = async (): Promise<void> => { if (backend === 'webgpu') await (T.getBackend('webgpu') as WebGpuBackend).sync(); };
+  let lastLoss: T.Tensor | null = null;
+  const step = (): void => {
+    lastLoss?.dispose();
+    lastLoss = T.tidy(() => {
+      const target = T.tensor(x, [batch, 3, cfg.imageSize, cfg.imageSize]);
+      const z = full ? tok.encoder.forward(target) : T.noGrad(() => tok.quantizer.lookup(ids, batch, g, g));
+      const loss = T.mean(T.abs(T.sub(tok.decoder.forward(z), target)));
+      T.backward(loss);
+      opt.stepUpdate();
+      opt.zeroGrad();
+      return loss;
+    }).keep();
+  };
+  const times: number[] = [];
+  for (let i = 0; i < steps + 2; i++) {
+    const t0 = performance.now();
+    step();
+    await sync();
+    if (i >= 2) times.push((performance.now() - t0) / 1000);
+  }
+  const loss = await lastLoss!.itemAsync();
+  const sec = median(times);
+  return { backend, config: cfg, batch, full, steps, msPerStep: sec * 1000, imagesPerSecond: batch / sec, lastLoss: loss, cpu: backend === 'cpu' ? T.cpuInfo() : undefined };
+}
+
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string): string => { const i = args.indexOf(name); return i >= 0 ? args[i + 1]! : fallback; };
 const what = args[0];
@@ -258,6 +308,7 @@ try {
   if (what === 'info') result = await info();
   else {
     const profileWanted = args.includes('--profile');
+    if (args.includes('--threads')) T.setNumThreads(Number(arg('--threads', '1')));
     const gpu = await initWebGpu({ powerPreference: 'high-performance', timestamps: profileWanted });
     const kernel = arg('--kernel', 'auto');
     if (kernel !== 'auto' && kernel !== 'tile64' && kernel !== 'tile128') throw new Error(`--kernel: auto, tile64 or tile128, not ${kernel}`);
@@ -268,8 +319,9 @@ try {
     if (what === 'matmul') result = { ...base, ...(await matmulBench(Number(arg('--n', '1024')), Number(arg('--seconds', '1.5')))) };
     else if (what === 'train') result = { ...base, ...(await trainBench(quick, Number(arg('--steps', quick ? '2' : '8')))) };
     else if (what === 'ops') result = { ...base, ...(await opsBench(quick)) };
+    else if (what === 'vq') result = { ...base, ...(await vqBench(args.includes('--cpu') ? 'cpu' : 'webgpu', Number(arg('--batch', quick ? '2' : '64')), args.includes('--full'), Number(arg('--steps', quick ? '2' : '6')), quick)) };
     else if (what === 'decode') result = { ...base, ...(await decodeBench(quick, Number(arg('--batch', '1')), Number(arg('--runs', quick ? '1' : '3')))) };
-    else throw new Error(`unknown measurement '${what}': info, matmul, train or decode`);
+    else throw new Error(`unknown measurement '${what}': info, matmul, train, ops, decode or vq`);
   }
 } catch (e) {
   result = { error: (e as Error).message };
