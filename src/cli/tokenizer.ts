@@ -25,7 +25,7 @@ export const DEFAULT_IMAGE_TOKENIZER = 'models/image-tokenizer';
 export const IMAGE_USAGE = `  cm3leon tokenizer train-image [--data data/shapes,data/emoji] [--grid 16] [--codebook 512] [--steps 3000]
                                 [--batch 16] [--lr 2e-3] [--width 32] [--edge 0.5] [--seed 1] [--threads N]
                                 [--max-minutes M] [--checkpoint-every 200] [--resume] [--mse W] [--outline W]
-                                [--oversample-small K [--oversample-shapes cross,star]] [--init DIR [--decoder-only] [--decoder-blocks 1,1,2]] -o ${DEFAULT_IMAGE_TOKENIZER}
+                                [--oversample-small K [--oversample-shapes cross,star]] [--adversarial W] [--init DIR [--decoder-only] [--decoder-blocks 1,1,2]] -o ${DEFAULT_IMAGE_TOKENIZER}
   cm3leon tokenizer encode image.png [--tokenizer DIR] [--json]
   cm3leon tokenizer decode codes.json -o out.png [--tokenizer DIR]
   cm3leon tokenizer roundtrip image.png -o out.png [--tokenizer DIR]
@@ -38,7 +38,8 @@ train-image  trains the VQ image tokenizer on the training split (held-out conce
              L1 term on the pixels next to outlines (small objects); --decoder-blocks grows the
              --init decoder to that many residual blocks per level (full resolution first; new
              blocks start as the identity); --oversample-small K draws Shapes pictures that hold a
-             small object (of --oversample-shapes, default any) K times as often
+             small object (of --oversample-shapes, default any) K times as often; --adversarial W adds
+             a patch discriminator's hinge term (weight W) so the decoder draws crisp edges
 encode       prints the code grid of a PNG (resized to the tokenizer's size if needed): one row per line,
              or a JSON object {grid, codes} with --json
 decode       reads codes (JSON: {codes: [...]}, a flat or nested array) and writes a PNG
@@ -268,7 +269,7 @@ async function trainImage(args: string[]): Promise<void> {
     'restart-every': { type: 'string' }, limit: { type: 'string' }, 'image-size': { type: 'string' },
     resume: { type: 'boolean' }, output: { type: 'string', short: 'o' },
     init: { type: 'string' }, 'decoder-only': { type: 'boolean' }, outline: { type: 'string' }, 'decoder-blocks': { type: 'string' },
-    'oversample-small': { type: 'string' }, 'oversample-shapes': { type: 'string' },
+    'oversample-small': { type: 'string' }, 'oversample-shapes': { type: 'string' }, adversarial: { type: 'string' },
   });
   if (values.help) return console.log(IMAGE_USAGE);
   if (positionals.length > 0) throw new CliError(`train-image takes no positional arguments (got '${positionals[0]}')`);
@@ -328,7 +329,7 @@ async function trainImage(args: string[]): Promise<void> {
     out, images: loaded.map((l) => l.rgb), config, steps,
     batchSize: num(values.batch, 'batch', 16), lr: values.lr === undefined ? undefined : num(values.lr, 'lr', 0, false),
     seed: num(values.seed, 'seed', 1), resume: values.resume === true,
-    loss: { edge: num(values.edge, 'edge', 0.5, false), mse: num(values.mse, 'mse', 0, false), outline: num(values.outline, 'outline', 0, false) },
+    loss: { edge: num(values.edge, 'edge', 0.5, false), mse: num(values.mse, 'mse', 0, false), outline: num(values.outline, 'outline', 0, false), adversarial: num(values.adversarial, 'adversarial', 0, false) },
     init, decoderOnly: values['decoder-only'] === true,
     checkpointEvery: num(values['checkpoint-every'], 'checkpoint-every', 200),
     logEvery: num(values['log-every'], 'log-every', 20),

@@ -18,6 +18,7 @@ import { vqConfigFor, type VqConfig } from './config.js';
 import { ImageTokenizer } from './image-tokenizer.js';
 import { imagesToFloats } from './images.js';
 import { CodeUsage, codebookUsage, restartCandidates, type QuantizeResult } from './quantizer.js';
+import { PatchDiscriminator, hingeDiscriminatorLoss, hingeGeneratorLoss } from './discriminator.js';
 
 export interface LossWeights {
   l1: number;
@@ -31,9 +32,11 @@ export interface LossWeights {
    * almost all outline, so this weights them up against flat background.
    */
   outline: number;
+  /** Weight of the patch discriminator's hinge term (0: no discriminator). See discriminator.ts. */
+  adversarial: number;
 }
 
-export const DEFAULT_LOSS_WEIGHTS: LossWeights = { l1: 1, edge: 0.5, mse: 0, codebook: 1, commit: 0.25, outline: 0 };
+export const DEFAULT_LOSS_WEIGHTS: LossWeights = { l1: 1, edge: 0.5, mse: 0, codebook: 1, commit: 0.25, outline: 0, adversarial: 0 };
 
 export interface TrainOptions {
   out: string;
@@ -75,7 +78,7 @@ export interface TrainResult {
   usage: { perplexity: number; usedFraction: number };
 }
 
-interface StepMetrics { loss: number; l1: number; edge: number; outline: number; codebook: number; commit: number; psnr: number; gradNorm: number }
+interface StepMetrics { loss: number; l1: number; edge: number; outline: number; codebook: number; commit: number; psnr: number; gradNorm: number; gen: number; disc: number }
 
 /**
  * (B, 3, S, S) weights in [0, 1] of x (B, 3, S, S floats in [-1, 1]): for each pixel, the largest
@@ -140,12 +143,18 @@ interface CheckpointState {
   options: Record<string, unknown>;
 }
 
-function saveCheckpoint(out: string, tok: ImageTokenizer, opt: AdamW, state: CheckpointState, info: Record<string, unknown>): void {
+interface Adversary { disc: PatchDiscriminator; opt: AdamW }
+
+function saveCheckpoint(out: string, tok: ImageTokenizer, opt: AdamW, state: CheckpointState, info: Record<string, unknown>, adv: Adversary | null): void {
   const root = join(out, CKPT_DIR);
   const dir = join(root, `ckpt-${String(state.step).padStart(7, '0')}`);
   mkdirSync(dir, { recursive: true });
   tok.save(dir, info);
   saveOptimizerState(join(dir, 'optimizer.safetensors'), opt);
+  if (adv) {
+    adv.disc.save(join(dir, 'discriminator.safetensors'));
+    saveOptimizerState(join(dir, 'discriminator-optimizer.safetensors'), adv.opt);
+  }
   writeFileAtomic(join(dir, 'state.json'), JSON.stringify(state));
   writeFileAtomic(join(root, 'latest.json'), JSON.stringify({ dir: `ckpt-${String(state.step).padStart(7, '0')}`, step: state.step }));
   // The weights at the top level are always the newest complete ones.
@@ -155,7 +164,7 @@ function saveCheckpoint(out: string, tok: ImageTokenizer, opt: AdamW, state: Che
   }
 }
 
-function loadCheckpoint(out: string): { tok: ImageTokenizer; state: CheckpointState; optimizer: ReturnType<typeof loadOptimizerState> } | null {
+function loadCheckpoint(out: string): { tok: ImageTokenizer; state: CheckpointState; optimizer: ReturnType<typeof loadOptimizerState>; dir: string } | null {
   const latest = join(out, CKPT_DIR, 'latest.json');
   if (!existsSync(latest)) return null;
   let dir: string;
@@ -166,7 +175,7 @@ function loadCheckpoint(out: string): { tok: ImageTokenizer; state: CheckpointSt
   }
   const tok = ImageTokenizer.load(dir);
   const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as CheckpointState;
-  return { tok, state, optimizer: loadOptimizerState(join(dir, 'optimizer.safetensors'), state.step) };
+  return { tok, state, optimizer: loadOptimizerState(join(dir, 'optimizer.safetensors'), state.step), dir };
 }
 
 function formatSeconds(s: number): string {
@@ -217,6 +226,15 @@ export function trainImageTokenizer(o: TrainOptions): TrainResult {
   const opt = new AdamW([{ params: decay }, { params: noDecay, weightDecay: 0 }], { lr, betas: [0.9, 0.99], weightDecay: o.weightDecay ?? 1e-4 });
   if (resumed) opt.importState(resumed.optimizer);
   if (resumed) log(`resumed from step ${startStep} (${formatSeconds(priorSeconds)} of training so far)`);
+  // The discriminator, its own AdamW (VQGAN's betas 0.5 / 0.9), resumed with the rest when saved.
+  let adv: Adversary | null = null;
+  if (w.adversarial > 0) {
+    const saved = resumed ? join(resumed.dir, 'discriminator.safetensors') : '';
+    const disc = saved && existsSync(saved) ? PatchDiscriminator.load(saved) : new PatchDiscriminator(32, 3, seed + 7);
+    const dOpt = new AdamW([{ params: disc.parameters() }], { lr, betas: [0.5, 0.9], weightDecay: 0 });
+    if (saved && existsSync(saved)) dOpt.importState(loadOptimizerState(join(resumed!.dir, 'discriminator-optimizer.safetensors'), startStep));
+    adv = { disc, opt: dOpt };
+  }
 
   const info = { training: { steps: o.steps, batchSize, lr, seed, loss: w, decoderOnly, data: o.dataInfo ?? {} } };
   const logPath = join(o.out, 'train-log.jsonl');
@@ -230,11 +248,12 @@ export function trainImageTokenizer(o: TrainOptions): TrainResult {
     saveCheckpoint(o.out, tok, opt, {
       step, config: o.config, seconds, usageWindow: [...usage.counts], usageTotal: [...usage.total],
       options: { batchSize, lr, minLr, warmup, seed, loss: w, restartEvery, decoderOnly },
-    }, { ...info, trainedSteps: step, trainSeconds: Math.round(seconds) });
+    }, { ...info, trainedSteps: step, trainSeconds: Math.round(seconds) }, adv);
   };
 
   for (; step < o.steps; ) {
     opt.lr = warmupCosine(step, { peakLr: lr, warmup, totalSteps: o.steps, minLr });
+    if (adv) adv.opt.lr = opt.lr;
     const { index, flip } = batchFor(seed, step, o.images.length, batchSize);
     const x = imagesToFloats(index.map((i) => o.images[i]!), size, flip);
     let restarted = 0;
@@ -261,10 +280,23 @@ export function trainImageTokenizer(o: TrainOptions): TrainResult {
       if (edge) loss = add(loss, mul(edge, w.edge));
       if (w.mse > 0) loss = add(loss, mul(mseT, w.mse));
       if (outline) loss = add(loss, mul(outline, w.outline));
+      // The decoder's side of the game: D's gradients from this term are dropped (zeroed below).
+      const gen = adv ? hingeGeneratorLoss(adv.disc.forward(recon)) : null;
+      if (gen) loss = add(loss, mul(gen, w.adversarial));
+      const fake = adv ? noGrad(() => mul(recon, 1)) : null; // (B, 3, S, S), a constant for D's step
       backward(loss);
       const gradNorm = clipGradNorm(params, 1.0);
       opt.stepUpdate();
       opt.zeroGrad();
+      let disc: Tensor | null = null;
+      if (adv && fake) {
+        adv.opt.zeroGrad();
+        disc = hingeDiscriminatorLoss(adv.disc.forward(xt), adv.disc.forward(fake));
+        backward(disc);
+        clipGradNorm(adv.disc.parameters(), 1.0);
+        adv.opt.stepUpdate();
+        adv.opt.zeroGrad();
+      }
       usage.add(quant.ids);
       // Restarts come 5x as often over the first 4 intervals, when the encoder moves fastest and
       // codes die in bulk; step 0 moves every code onto this batch's encoder outputs (data init).
@@ -282,7 +314,7 @@ export function trainImageTokenizer(o: TrainOptions): TrainResult {
       return {
         loss: loss.item(), l1: l1.item(), edge: edge ? edge.item() : 0, outline: outline ? outline.item() : 0, codebook: quant.codebookLoss.item(), commit: quant.commitLoss.item(),
         // Pixels are in [-1, 1]: a range of 2, so PSNR = 10 log10(4 / MSE).
-        psnr: 10 * Math.log10(4 / Math.max(mseV, 1e-12)), gradNorm,
+        psnr: 10 * Math.log10(4 / Math.max(mseV, 1e-12)), gradNorm, gen: gen ? gen.item() : 0, disc: disc ? disc.item() : 0,
       };
     });
     if (!Number.isFinite(m.loss)) throw new Error(`image tokenizer training diverged at step ${step}: loss ${m.loss}`);
@@ -294,7 +326,7 @@ export function trainImageTokenizer(o: TrainOptions): TrainResult {
       const ips = windowImages / ((now - windowStart) / 1000);
       const u = codebookUsage(usage.total);
       const eta = ((o.steps - step) * batchSize) / ips;
-      log(`step ${step}/${o.steps} loss ${m.loss.toFixed(4)} l1 ${m.l1.toFixed(4)} edge ${m.edge.toFixed(4)}${w.outline > 0 ? ` outline ${m.outline.toFixed(4)}` : ''} commit ${m.commit.toFixed(4)} ` +
+      log(`step ${step}/${o.steps} loss ${m.loss.toFixed(4)} l1 ${m.l1.toFixed(4)} edge ${m.edge.toFixed(4)}${w.outline > 0 ? ` outline ${m.outline.toFixed(4)}` : ''}${adv ? ` gen ${m.gen.toFixed(3)} disc ${m.disc.toFixed(3)}` : ''} commit ${m.commit.toFixed(4)} ` +
         `psnr ${m.psnr.toFixed(2)} dB | codes used ${(100 * u.usedFraction).toFixed(0)}% ppl ${u.perplexity.toFixed(0)}` +
         `${restarted ? ` restarted ${restarted}` : ''} | lr ${opt.lr.toExponential(2)} | ${ips.toFixed(1)} images/s ETA ${formatSeconds(eta)}`);
       appendFileSync(logPath, `${JSON.stringify({ step, ...m, lr: opt.lr, imagesPerSec: ips, perplexity: u.perplexity, usedFraction: u.usedFraction, restarted, time: new Date().toISOString() })}\n`);
