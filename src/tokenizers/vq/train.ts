@@ -114,7 +114,7 @@ export function outlineMask(x: Float32Array, batch: number, size: number): Float
 }
 
 /** mean |d/dx a - d/dx b| + mean |d/dy a - d/dy b| for (B, C, H, W). */
-function edgeLoss(a: Tensor, b: Tensor): Tensor {
+export function edgeLoss(a: Tensor, b: Tensor): Tensor {
   const dx = (t: Tensor): Tensor => sub(slice(t, 3, 1), slice(t, 3, 0, -1));
   const dy = (t: Tensor): Tensor => sub(slice(t, 2, 1), slice(t, 2, 0, -1));
   return add(mean(abs(sub(dx(a), dx(b)))), mean(abs(sub(dy(a), dy(b)))));
