@@ -21,7 +21,7 @@ import { AdamW, clipGradNormAsync, warmupCosine } from '../../src/nn/index.js';
 import { ImageTokenizer } from '../../src/tokenizers/vq/image-tokenizer.js';
 import { argmaxRows, l2Normalize } from '../../src/tokenizers/vq/quantizer.js';
 import { imagesToFloats } from '../../src/tokenizers/vq/images.js';
-import { batchFor, edgeLoss, outlineMask } from '../../src/tokenizers/vq/train.js';
+import { DEFAULT_LOSS_WEIGHTS, batchFor, pixelLoss } from '../../src/tokenizers/vq/train.js';
 import { PatchDiscriminator, hingeDiscriminatorLoss, hingeGeneratorLoss } from '../../src/tokenizers/vq/discriminator.js';
 
 const { values } = parseArgs({
@@ -74,7 +74,7 @@ async function encodeBatch(x: Float32Array, n: number): Promise<Int32Array> {
 }
 
 const steps = Number(values.steps), batch = Number(values.batch), lr = Number(values.lr), seed = Number(values.seed);
-const w = { outline: Number(values.outline), mse: Number(values.mse), edge: Number(values.edge), adversarial: Number(values.adversarial) };
+const w = { ...DEFAULT_LOSS_WEIGHTS, outline: Number(values.outline), mse: Number(values.mse), edge: Number(values.edge), adversarial: Number(values.adversarial) };
 const params = tok.decoder.parameters();
 const decay = params.filter((p) => p.rank === 4);
 const opt = new AdamW([{ params: decay }, { params: params.filter((p) => p.rank !== 4), weightDecay: 0 }], { lr, betas: [0.9, 0.99], weightDecay: 1e-4 });
@@ -102,16 +102,12 @@ for (; step < steps; step++) {
   const picked = index.map((i) => header.draw[i]!);
   const x = imagesToFloats(picked.map((i) => images[i]!), size, flip);
   const ids = await encodeBatch(x, batch);
-  const mask = w.outline > 0 ? outlineMask(x, batch, size) : null;
   const r = T.tidy(() => {
     const xt = T.tensor(x, [batch, 3, size, size]);
     const zq = T.noGrad(() => tok.quantizer.lookup(ids, batch, g, g));
     const recon = tok.decoder.forward(zq);
-    const diff = T.sub(recon, xt);
-    const l1 = T.mean(T.abs(diff));
-    let loss = T.add(l1, T.mul(edgeLoss(recon, xt), w.edge));
-    if (w.mse > 0) loss = T.add(loss, T.mul(T.mean(T.mul(diff, diff)), w.mse));
-    if (mask) loss = T.add(loss, T.mul(T.mean(T.mul(T.abs(diff), T.tensor(mask, [batch, 3, size, size]))), w.outline));
+    const { total, l1 } = pixelLoss(recon, xt, x, w);
+    let loss = total;
     const gen = disc ? hingeGeneratorLoss(disc.forward(recon)) : null;
     if (gen) loss = T.add(loss, T.mul(gen, w.adversarial));
     const fake = disc ? T.noGrad(() => T.mul(recon, 1)) : null;

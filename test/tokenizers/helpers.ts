@@ -1,8 +1,10 @@
 /**
  * Shared by the tokenizer tests: a seeded PRNG, random Unicode strings that cover what breaks
  * byte-level tokenizers (astral planes, combining marks, ZWJ emoji, controls, BOM, unusual
- * whitespace), a deterministic training corpus, and one small trained tokenizer.
+ * whitespace), a deterministic training corpus, one small trained tokenizer, and a check that two
+ * modules' weights agree.
  */
+import assert from 'node:assert/strict';
 import { trainBpe } from '../../src/tokenizers/bpe-train.js';
 import type { BpeTokenizer } from '../../src/tokenizers/bpe.js';
 import { cm3leonSpecialTokens } from '../../src/tokenizers/vocabulary.js';
@@ -98,4 +100,16 @@ let shared: BpeTokenizer | undefined;
 export function smallTokenizer(): BpeTokenizer {
   shared ??= trainBpe(makeCorpus(1, 200_000), { vocabSize: 1000, specials: cm3leonSpecialTokens() });
   return shared;
+}
+
+/** Asserts every tensor of state dict `b` is within `tolerance` of `a`'s, naming the first that is not. */
+export function assertSameWeights(
+  a: Map<string, { data: ArrayLike<number> }>, b: Map<string, { data: ArrayLike<number> }>, tolerance: number, what = '',
+): void {
+  for (const [name, t] of a) {
+    const u = b.get(name)!.data;
+    let diff = 0;
+    for (let i = 0; i < t.data.length; i++) diff = Math.max(diff, Math.abs(t.data[i]! - u[i]!));
+    assert.ok(diff < tolerance, `${what}${name}: max diff ${diff}`);
+  }
 }

@@ -13,6 +13,7 @@ import { tensor } from '../../src/tensor/index.js';
 import { PatchDiscriminator, hingeDiscriminatorLoss, hingeGeneratorLoss } from '../../src/tokenizers/vq/discriminator.js';
 import { ImageTokenizer, trainImageTokenizer, type VqConfig } from '../../src/tokenizers/vq/index.js';
 import { renderScene, sampleScene, Rng as DataRng } from '../../src/data/index.js';
+import { assertSameWeights } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cm3leon-vq-adv-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -61,20 +62,10 @@ test('adversarial decoder training checkpoints the discriminator and resumes exa
   assert.ok(existsSync(join(dir, 'straight', 'checkpoint', 'ckpt-0000008', 'discriminator-optimizer.safetensors')));
   trainImageTokenizer({ ...base, out: join(dir, 'split'), steps: 8, init: ImageTokenizer.load(join(dir, 'start')), maxSeconds: 0 });
   const split = trainImageTokenizer({ ...base, out: join(dir, 'split'), steps: 8, init: ImageTokenizer.load(join(dir, 'start')), resume: true });
-  const a = straight.tokenizer.stateDict();
-  const b = split.tokenizer.stateDict();
-  for (const [name, t] of a) {
-    const u = b.get(name)!.data;
-    let diff = 0;
-    t.data.forEach((v, i) => { diff = Math.max(diff, Math.abs(v - u[i]!)); });
-    assert.ok(diff < 1e-5, `${name}: max diff ${diff}`);
-  }
+  assertSameWeights(straight.tokenizer.stateDict(), split.tokenizer.stateDict(), 1e-5);
   const da = PatchDiscriminator.load(join(dir, 'straight', 'checkpoint', 'ckpt-0000008', 'discriminator.safetensors')).stateDict();
   const db = PatchDiscriminator.load(join(dir, 'split', 'checkpoint', 'ckpt-0000008', 'discriminator.safetensors')).stateDict();
-  for (const [name, t] of da) {
-    const u = db.get(name)!.data;
-    assert.ok(t.data.every((v, i) => Math.abs(v - u[i]!) < 1e-5), `discriminator ${name} differs after resume`);
-  }
+  assertSameWeights(da, db, 1e-5, 'discriminator ');
   const moved = [...da].some(([name, t]) => {
     const init = new PatchDiscriminator(32, 3, 1 + 7).stateDict().get(name)!.data;
     return t.data.some((v, i) => v !== init[i]);

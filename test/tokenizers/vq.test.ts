@@ -16,6 +16,7 @@ import {
   ssim, trainImageTokenizer, validateVqConfig, vqConfigFromDict, type VqConfig,
 } from '../../src/tokenizers/vq/index.js';
 import { renderScene, sampleScene, Rng as DataRng } from '../../src/data/index.js';
+import { assertSameWeights } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cm3leon-vq-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -143,14 +144,7 @@ test('resume gives the same weights as an uninterrupted run', () => {
   const straight = trainImageTokenizer({ ...base, out: join(dir, 'straight'), steps: 12 });
   trainImageTokenizer({ ...base, out: join(dir, 'split'), steps: 12, maxSeconds: 0 }); // stops (and checkpoints) after step 1
   const split = trainImageTokenizer({ ...base, out: join(dir, 'split'), steps: 12, resume: true });
-  const a = straight.tokenizer.stateDict();
-  const b = split.tokenizer.stateDict();
-  for (const [name, t] of a) {
-    const u = b.get(name)!.data;
-    let diff = 0;
-    t.data.forEach((v, i) => { diff = Math.max(diff, Math.abs(v - u[i]!)); });
-    assert.ok(diff < 1e-4, `${name}: max diff ${diff}`);
-  }
+  assertSameWeights(straight.tokenizer.stateDict(), split.tokenizer.stateDict(), 1e-4);
 });
 
 test('outline mask: 1 on both sides of an edge, 0 on flat areas, a 0.125 step gives 0.5', () => {

@@ -114,10 +114,29 @@ export function outlineMask(x: Float32Array, batch: number, size: number): Float
 }
 
 /** mean |d/dx a - d/dx b| + mean |d/dy a - d/dy b| for (B, C, H, W). */
-export function edgeLoss(a: Tensor, b: Tensor): Tensor {
+function edgeLoss(a: Tensor, b: Tensor): Tensor {
   const dx = (t: Tensor): Tensor => sub(slice(t, 3, 1), slice(t, 3, 0, -1));
   const dy = (t: Tensor): Tensor => sub(slice(t, 2, 1), slice(t, 2, 0, -1));
   return add(mean(abs(sub(dx(a), dx(b)))), mean(abs(sub(dy(a), dy(b)))));
+}
+
+/**
+ * The pixel terms of the loss for recon and x (B, 3, S, S; `x` also on the host, for the outline
+ * mask): w.l1 x L1 + w.edge x edge L1 + w.mse x MSE + w.outline x outline L1, and each term (null
+ * where its weight is 0; MSE always, for the PSNR it reports).
+ */
+export function pixelLoss(recon: Tensor, xt: Tensor, x: Float32Array, w: LossWeights): { total: Tensor; l1: Tensor; edge: Tensor | null; mse: Tensor; outline: Tensor | null } {
+  const [batch, , size] = xt.shape as [number, number, number, number];
+  const diff = sub(recon, xt);
+  const l1 = mean(abs(diff));
+  const edge = w.edge > 0 ? edgeLoss(recon, xt) : null;
+  const mse = mean(mul(diff, diff));
+  const outline = w.outline > 0 ? mean(mul(abs(diff), tensor(outlineMask(x, batch, size), [batch, 3, size, size]))) : null;
+  let total = mul(l1, w.l1);
+  if (edge) total = add(total, mul(edge, w.edge));
+  if (w.mse > 0) total = add(total, mul(mse, w.mse));
+  if (outline) total = add(total, mul(outline, w.outline));
+  return { total, l1, edge, mse, outline };
 }
 
 /** The images of one step: a seeded draw depending only on (seed, step), with random mirroring. */
@@ -271,15 +290,8 @@ export function trainImageTokenizer(o: TrainOptions): TrainResult {
       } else {
         ({ recon, quant } = tok.forward(xt));
       }
-      const diff = sub(recon, xt);
-      const l1 = mean(abs(diff));
-      const edge = w.edge > 0 ? edgeLoss(recon, xt) : null;
-      const mseT = mean(mul(diff, diff));
-      const outline = w.outline > 0 ? mean(mul(abs(diff), tensor(outlineMask(x, batchSize, size), [batchSize, 3, size, size]))) : null;
-      let loss = add(mul(l1, w.l1), add(mul(quant.codebookLoss, w.codebook), mul(quant.commitLoss, w.commit)));
-      if (edge) loss = add(loss, mul(edge, w.edge));
-      if (w.mse > 0) loss = add(loss, mul(mseT, w.mse));
-      if (outline) loss = add(loss, mul(outline, w.outline));
+      const { total, l1, edge, mse: mseT, outline } = pixelLoss(recon, xt, x, w);
+      let loss = add(total, add(mul(quant.codebookLoss, w.codebook), mul(quant.commitLoss, w.commit)));
       // The decoder's side of the game: D's gradients from this term are dropped (zeroed below).
       const gen = adv ? hingeGeneratorLoss(adv.disc.forward(recon)) : null;
       if (gen) loss = add(loss, mul(gen, w.adversarial));
