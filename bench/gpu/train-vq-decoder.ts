@@ -19,7 +19,6 @@ import * as T from '../../src/index.js';
 import { initWebGpu, type WebGpuBackend } from '../../src/backends/webgpu/index.js';
 import { AdamW, clipGradNormAsync, warmupCosine } from '../../src/nn/index.js';
 import { ImageTokenizer } from '../../src/tokenizers/vq/image-tokenizer.js';
-import { argmaxRows, l2Normalize } from '../../src/tokenizers/vq/quantizer.js';
 import { imagesToFloats } from '../../src/tokenizers/vq/images.js';
 import { DEFAULT_LOSS_WEIGHTS, batchFor, pixelLoss } from '../../src/tokenizers/vq/train.js';
 import { PatchDiscriminator, hingeDiscriminatorLoss, hingeGeneratorLoss } from '../../src/tokenizers/vq/discriminator.js';
@@ -63,14 +62,12 @@ log({ event: 'start', images: header.count, entries: header.draw.length, backend
 // as in train-image --decoder-only: nearest code by cosine, ties to the lowest index.
 const g = tok.grid;
 async function encodeBatch(x: Float32Array, n: number): Promise<Int32Array> {
-  const scores = T.tidy(() => T.noGrad(() => {
-    const z = tok.encoder.forward(T.tensor(x, [n, 3, size, size])); // (n, D, g, g)
-    const zn = l2Normalize(T.reshape(T.permute(z, [0, 2, 3, 1]), [n * g * g, tok.config.codeDim]));
-    return T.matmul(zn, T.transpose(l2Normalize(tok.quantizer.codebook))); // (n*g*g, K)
-  })).keep();
-  const { ids } = argmaxRows((await scores.data()) as Float32Array, n * g * g, tok.config.codebookSize);
-  scores.dispose();
-  return ids;
+  const z = T.tidy(() => T.noGrad(() => tok.encoder.forward(T.tensor(x, [n, 3, size, size])))).keep(); // (n, D, g, g)
+  try {
+    return await tok.quantizer.nearestIdsAsync(z);
+  } finally {
+    z.dispose();
+  }
 }
 
 const steps = Number(values.steps), batch = Number(values.batch), lr = Number(values.lr), seed = Number(values.seed);

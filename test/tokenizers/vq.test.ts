@@ -71,6 +71,15 @@ test('nearest code: argmax with ties to the lowest index', () => {
   assert.deepEqual([...best].map((v) => +v.toFixed(2)), [0.9, 0.5]);
 });
 
+test('the asynchronous nearest-code search gives the same ids as the synchronous one', async () => {
+  const tok = new ImageTokenizer(TINY, 5);
+  const x = tensor(imagesToFloats(scenes(3, 16, 9).map((s) => s.rgb), 16), [3, 3, 16, 16]);
+  const z = tok.encoder.forward(x); // (3, 8, 4, 4)
+  const ids = await tok.quantizer.nearestIdsAsync(z);
+  assert.deepEqual([...ids], [...tok.quantizer.nearest(z).ids]);
+  assert.deepEqual([...ids], tok.encode(scenes(3, 16, 9), 2).flatMap((g) => [...g]));
+});
+
 test('dead codes restart onto the worst-served encoder outputs', () => {
   // 4 codes of width 2; codes 1 and 3 were never used in the window.
   const usage = new CodeUsage(4);

@@ -64,8 +64,8 @@ function toLoaded(im: ImageRecord, dir: string, size: number): LoadedImage {
 
 /**
  * `images` with every Shapes picture whose scene holds a small object (of one of `shapes`, default
- * any) listed `factor` times in all (emoji and other pictures once). Training draws batches uniformly from the list, so those pictures
- * come up `factor` times as often. Why: small objects are a few pixels across, contribute almost
+ * any) listed `factor` times in all (emoji and other pictures once). Training draws batches
+ * uniformly from the list, so those pictures come up `factor` times as often. Why: small objects are a few pixels across, contribute almost
  * nothing to a mean loss, and are where round trips fail the Shapes parser (a 10 px cross whose
  * 3 px notches fill in reads as a diamond). Entries share their bytes; nothing is copied.
  */

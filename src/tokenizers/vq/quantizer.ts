@@ -10,7 +10,7 @@
  */
 import { Module, assignData, parameter } from '../../nn/index.js';
 import {
-  add, div, embedding, matmul, mean, mul, noGrad, permute, reshape, sqrt, sub, sum, tensor, transpose, Rng, type Tensor,
+  add, div, embedding, matmul, mean, mul, noGrad, permute, reshape, sqrt, sub, sum, tensor, tidy, transpose, Rng, type Tensor,
 } from '../../tensor/index.js';
 
 /** x (..., D) / ||x|| over the last axis. */
@@ -76,6 +76,24 @@ export class Quantizer extends Module {
     const { ids, best } = argmaxRows(scores.dataSync() as Float32Array, n, this.size);
     scores.dispose();
     return { ids, best, zn, cn };
+  }
+
+  /**
+   * Code ids of z (B, D, h, w), row-major (b, y, x), on any backend: the same search as `nearest`
+   * with an asynchronous read of the scores (WebGPU reads only so).
+   */
+  async nearestIdsAsync(z: Tensor): Promise<Int32Array> {
+    const [b, d, h, w] = z.shape as [number, number, number, number];
+    const n = b * h * w;
+    const scores = tidy(() => noGrad(() => {
+      const zn = l2Normalize(reshape(permute(z, [0, 2, 3, 1]), [n, d])); // (N, D)
+      return matmul(zn, transpose(l2Normalize(this.codebook))); // (N, K)
+    }));
+    try {
+      return argmaxRows((await scores.data()) as Float32Array, n, this.size).ids;
+    } finally {
+      scores.dispose();
+    }
   }
 
   forward(z: Tensor): QuantizeResult {
