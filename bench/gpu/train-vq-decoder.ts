@@ -1,7 +1,7 @@
 /**
  * Decoder-only training of the image tokenizer on a WebGPU device, from a pack written by
  * pack-vq-data.ts (the offline GPU machine has no datasets). The same step as
- * `train-image --decoder-only` (src/tokenizers/vq/train.ts): L1 + edge + MSE + outline terms and,
+ * `train-image --decoder-only` (src/tokenizers/vq/train.ts): L1 + edge + MSE + outline (+ contrast) terms and,
  * with --adversarial W, the patch discriminator's hinge term; AdamW, warmup-cosine, clipping at 1.
  * The codes come from the starting tokenizer's own encoder, on the device, every step (a tie in
  * the nearest-code search may fall differently from the CPU; the encoder itself does not change).
@@ -28,7 +28,7 @@ const { values } = parseArgs({
     pack: { type: 'string' }, init: { type: 'string', default: 'models/image-tokenizer' }, output: { type: 'string', short: 'o' },
     steps: { type: 'string', default: '4000' }, batch: { type: 'string', default: '16' }, lr: { type: 'string', default: '2e-4' },
     outline: { type: 'string', default: '4' }, mse: { type: 'string', default: '1' }, edge: { type: 'string', default: '0.5' },
-    adversarial: { type: 'string', default: '0' }, minutes: { type: 'string', default: '1e9' }, 'save-every': { type: 'string', default: '500' },
+    contrast: { type: 'string', default: '0' }, adversarial: { type: 'string', default: '0' }, minutes: { type: 'string', default: '1e9' }, 'save-every': { type: 'string', default: '500' },
     seed: { type: 'string', default: '1' }, backend: { type: 'string', default: 'webgpu' },
   },
 });
@@ -71,7 +71,7 @@ async function encodeBatch(x: Float32Array, n: number): Promise<Int32Array> {
 }
 
 const steps = Number(values.steps), batch = Number(values.batch), lr = Number(values.lr), seed = Number(values.seed);
-const w = { ...DEFAULT_LOSS_WEIGHTS, outline: Number(values.outline), mse: Number(values.mse), edge: Number(values.edge), adversarial: Number(values.adversarial) };
+const w = { ...DEFAULT_LOSS_WEIGHTS, outline: Number(values.outline), mse: Number(values.mse), edge: Number(values.edge), contrast: Number(values.contrast), adversarial: Number(values.adversarial) };
 const params = tok.decoder.parameters();
 const decay = params.filter((p) => p.rank === 4);
 const opt = new AdamW([{ params: decay }, { params: params.filter((p) => p.rank !== 4), weightDecay: 0 }], { lr, betas: [0.9, 0.99], weightDecay: 1e-4 });

@@ -24,7 +24,7 @@ export const DEFAULT_IMAGE_TOKENIZER = 'models/image-tokenizer';
 
 export const IMAGE_USAGE = `  cm3leon tokenizer train-image [--data data/shapes,data/emoji] [--grid 16] [--codebook 512] [--steps 3000]
                                 [--batch 16] [--lr 2e-3] [--width 32] [--edge 0.5] [--seed 1] [--threads N]
-                                [--max-minutes M] [--checkpoint-every 200] [--resume] [--mse W] [--outline W]
+                                [--max-minutes M] [--checkpoint-every 200] [--resume] [--mse W] [--outline W] [--contrast W]
                                 [--oversample-small K [--oversample-shapes cross,star]] [--adversarial W] [--init DIR [--decoder-only] [--decoder-blocks 1,1,2]] -o ${DEFAULT_IMAGE_TOKENIZER}
   cm3leon tokenizer encode image.png [--tokenizer DIR] [--json]
   cm3leon tokenizer decode codes.json -o out.png [--tokenizer DIR]
@@ -35,7 +35,8 @@ train-image  trains the VQ image tokenizer on the training split (held-out conce
              datasets; checkpoints with optimizer state every --checkpoint-every steps, --resume continues;
              --init starts from a trained tokenizer, --decoder-only then trains only its decoder (every
              image keeps its codes, so models and banks built on them stay valid); --outline adds an
-             L1 term on the pixels next to outlines (small objects); --decoder-blocks grows the
+             L1 term on the pixels next to outlines (small objects), --contrast the same L1 divided by
+             the outline's colour contrast (faint edges count as much as strong ones); --decoder-blocks grows the
              --init decoder to that many residual blocks per level (full resolution first; new
              blocks start as the identity); --oversample-small K draws Shapes pictures that hold a
              small object (of --oversample-shapes, default any) K times as often; --adversarial W adds
@@ -268,7 +269,7 @@ async function trainImage(args: string[]): Promise<void> {
     'max-minutes': { type: 'string' }, 'checkpoint-every': { type: 'string' }, 'log-every': { type: 'string' },
     'restart-every': { type: 'string' }, limit: { type: 'string' }, 'image-size': { type: 'string' },
     resume: { type: 'boolean' }, output: { type: 'string', short: 'o' },
-    init: { type: 'string' }, 'decoder-only': { type: 'boolean' }, outline: { type: 'string' }, 'decoder-blocks': { type: 'string' },
+    init: { type: 'string' }, 'decoder-only': { type: 'boolean' }, outline: { type: 'string' }, contrast: { type: 'string' }, 'decoder-blocks': { type: 'string' },
     'oversample-small': { type: 'string' }, 'oversample-shapes': { type: 'string' }, adversarial: { type: 'string' },
   });
   if (values.help) return console.log(IMAGE_USAGE);
@@ -286,6 +287,13 @@ async function trainImage(args: string[]): Promise<void> {
   for (const shape of oversampleShapes ?? []) {
     if (!(SHAPE_NAMES as readonly string[]).includes(shape)) throw new CliError(`--oversample-shapes: unknown shape '${shape}' (one of ${SHAPE_NAMES.join(', ')})`);
   }
+  // Every numeric flag is checked before the (slow) data load.
+  const loss = {
+    edge: num(values.edge, 'edge', 0.5, false), mse: num(values.mse, 'mse', 0, false), outline: num(values.outline, 'outline', 0, false),
+    contrast: num(values.contrast, 'contrast', 0, false), adversarial: num(values.adversarial, 'adversarial', 0, false),
+  };
+  const steps = num(values.steps, 'steps', 3000);
+  const maxMinutes = values['max-minutes'] === undefined ? undefined : num(values['max-minutes'], 'max-minutes', 0, false);
   const { trainImageTokenizer, trainConfig } = await import('../tokenizers/vq/train.js');
   const { loadImages, oversampleSmallObjects } = await import('../tokenizers/vq/dataset.js');
   if (values['decoder-only'] && values.init === undefined) throw new CliError('--decoder-only needs --init DIR (the tokenizer whose codes stay fixed)');
@@ -323,13 +331,11 @@ async function trainImage(args: string[]): Promise<void> {
     loaded = r.images;
     console.error(`${r.repeated} Shapes images with a small ${oversampleShapes?.join(' or ') ?? 'object'} drawn ${oversample}x as often (${loaded.length} entries)`);
   }
-  const steps = num(values.steps, 'steps', 3000);
-  const maxMinutes = values['max-minutes'] === undefined ? undefined : num(values['max-minutes'], 'max-minutes', 0, false);
   const r = trainImageTokenizer({
     out, images: loaded.map((l) => l.rgb), config, steps,
     batchSize: num(values.batch, 'batch', 16), lr: values.lr === undefined ? undefined : num(values.lr, 'lr', 0, false),
     seed: num(values.seed, 'seed', 1), resume: values.resume === true,
-    loss: { edge: num(values.edge, 'edge', 0.5, false), mse: num(values.mse, 'mse', 0, false), outline: num(values.outline, 'outline', 0, false), adversarial: num(values.adversarial, 'adversarial', 0, false) },
+    loss,
     init, decoderOnly: values['decoder-only'] === true,
     checkpointEvery: num(values['checkpoint-every'], 'checkpoint-every', 200),
     logEvery: num(values['log-every'], 'log-every', 20),

@@ -12,7 +12,7 @@ import '../../src/index.js';
 import { tensor, tidy, Rng } from '../../src/tensor/index.js';
 import { TokenizerError } from '../../src/tokenizers/errors.js';
 import {
-  CodeUsage, ImageTokenizer, argmaxRows, codebookUsage, imagesToFloats, outlineMask, psnr, resizeRgb, restartCandidates, restartCodes,
+  CodeUsage, DEFAULT_LOSS_WEIGHTS, ImageTokenizer, argmaxRows, codebookUsage, contrastMask, imagesToFloats, outlineMask, pixelLoss, psnr, resizeRgb, restartCandidates, restartCodes,
   ssim, trainImageTokenizer, validateVqConfig, vqConfigFromDict, type VqConfig,
 } from '../../src/tokenizers/vq/index.js';
 import { renderScene, sampleScene, Rng as DataRng } from '../../src/data/index.js';
@@ -182,6 +182,60 @@ test('outline mask: 1 on both sides of an edge, 0 on flat areas, a 0.125 step gi
   const two = outlineMask(new Float32Array([...x, ...new Float32Array(3 * plane)]), 2, s);
   assert.deepEqual(Array.from(two.subarray(0, 3 * plane)), Array.from(m));
   assert.ok(two.subarray(3 * plane).every((v) => v === 0));
+});
+
+/** A 4x4 image (floats in [-1, 1]): columns 0-1 of colour `a`, columns 2-3 of colour `b` (0-255 RGB). */
+function stepImage(a: readonly number[], b: readonly number[]): Float32Array {
+  const s = 4, plane = s * s;
+  const x = new Float32Array(3 * plane);
+  for (let ch = 0; ch < 3; ch++) for (let y = 0; y < s; y++) for (let c = 0; c < s; c++) x[ch * plane + y * s + c] = ((c < 2 ? a : b)[ch]! / 255) * 2 - 1;
+  return x;
+}
+
+test('contrast mask: 1 / (RGB distance of the step) next to a strong outline, capped at 2 with a ramp for faint ones, 0 on flat areas', () => {
+  const plane = 16;
+  const dist = (a: number[], b: number[]): number => Math.hypot(...a.map((v, k) => ((v - b[k]!) / 255) * 2));
+  // Pink on grey (the faintest Shapes pair): distance 0.78, weight 1.28 on both sides.
+  const pink = [240, 110, 190], grey = [200, 200, 200];
+  const m = contrastMask(stepImage(pink, grey), 1, 4);
+  const e = dist(pink, grey);
+  assert.ok(Math.abs(e - 0.7765) < 1e-3, `distance ${e}`);
+  for (const c of [1, 2]) for (let y = 0; y < 4; y++) assert.ok(Math.abs(m[y * 4 + c]! - 1 / e) < 1e-5);
+  for (let y = 0; y < 4; y++) for (const c of [0, 3]) assert.equal(m[y * 4 + c], 0);
+  for (let p = 0; p < plane; p++) assert.equal(m[p], m[2 * plane + p]);
+  // A faint step of 0.1 (in [-1, 1] units, one channel): min(1, 0.1 / 0.25) x min(2, 1 / 0.1) = 0.8.
+  const faint = new Float32Array(3 * plane);
+  for (let y = 0; y < 4; y++) for (let c = 2; c < 4; c++) faint[y * 4 + c] = 0.1;
+  assert.ok(Math.abs(contrastMask(faint, 1, 4)[1]! - 0.8) < 1e-6);
+  // A step of 0.4: the ramp is 1, the weight hits the cap of 2.
+  assert.ok(Math.abs(contrastMask(faint.map((v) => v * 4), 1, 4)[1]! - 2) < 1e-6);
+});
+
+test('contrast term: an error of 30% of the step costs the same on a faint and a strong outline (up to the L1 / L2 ratio of the step); the outline term does not', () => {
+  // Each reconstruction misses its outline pixels (columns 1-2) by 30% of the step, towards the other side.
+  const pairs = [[[240, 110, 190], [200, 200, 200]], [[30, 160, 60], [255, 255, 255]]] as const;
+  for (const [a, b] of pairs) {
+    const x = stepImage(a, b);
+    const r = x.slice();
+    const d = [0, 1, 2].map((ch) => ((b[ch]! - a[ch]!) / 255) * 2);
+    for (let ch = 0; ch < 3; ch++) for (let y = 0; y < 4; y++) {
+      r[ch * 16 + y * 4 + 1]! += 0.3 * d[ch]!;
+      r[ch * 16 + y * 4 + 2]! -= 0.3 * d[ch]!;
+    }
+    const got = tidy(() => {
+      const { contrast, outline } = pixelLoss(tensor(r, [1, 3, 4, 4]), tensor(x, [1, 3, 4, 4]), x, { ...DEFAULT_LOSS_WEIGHTS, outline: 1, contrast: 1 });
+      return { contrast: contrast!.item(), outline: outline!.item() };
+    });
+    // 8 outline pixels of 16, errors 0.3 |d_ch| on each channel: the outline term is their mean, the
+    // contrast term the same divided by |d|_2.
+    const l1 = d.reduce((s, v) => s + Math.abs(v), 0), l2 = Math.hypot(...d);
+    assert.ok(Math.abs(got.outline - (8 / 48) * 0.3 * l1) < 1e-5, JSON.stringify(got));
+    assert.ok(Math.abs(got.contrast - (8 / 48) * 0.3 * (l1 / l2)) < 1e-5, JSON.stringify(got));
+  }
+  // Weight 0 leaves the term out.
+  const x = stepImage([0, 0, 0], [255, 255, 255]);
+  const none = tidy(() => pixelLoss(tensor(x, [1, 3, 4, 4]), tensor(x, [1, 3, 4, 4]), x, DEFAULT_LOSS_WEIGHTS).contrast);
+  assert.equal(none, null);
 });
 
 test('decoder-only training keeps every code, changes only the decoder, lowers the loss, and needs a start', () => {

@@ -4,6 +4,6 @@ export { DEFAULT_VQ_CONFIG, gridSize, validateVqConfig, vqConfigFor, vqConfigFro
 export { Quantizer, CodeUsage, argmaxRows, codebookUsage, l2Normalize, restartCandidates, restartCodes, type QuantizeResult } from './quantizer.js';
 export { Encoder, Decoder } from './autoencoder.js';
 export { checkRgb, floatsToImages, imagesToFloats, mse, psnr, resizeRgb, ssim } from './images.js';
-export { DEFAULT_LOSS_WEIGHTS, batchFor, outlineMask, trainImageTokenizer, type LossWeights, type TrainOptions, type TrainResult } from './train.js';
+export { DEFAULT_LOSS_WEIGHTS, batchFor, contrastMask, outlineMask, pixelLoss, trainImageTokenizer, type LossWeights, type TrainOptions, type TrainResult } from './train.js';
 export { loadImages, type LoadedImage, type LoadOptions } from './dataset.js';
 export { comparisonSheet, evaluateTokenizer, formatEvaluation, type Evaluation, type EvaluateOptions } from './evaluate.js';

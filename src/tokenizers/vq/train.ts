@@ -32,11 +32,18 @@ export interface LossWeights {
    * almost all outline, so this weights them up against flat background.
    */
   outline: number;
+  /**
+   * Extra L1 near outlines divided by the outline's colour contrast (see contrastMask): the error
+   * in units of the step between object and background, so a faint pink-on-grey edge counts as much
+   * as a black-on-white one. Reading a shape back (and seeing it) depends on that fraction, not on
+   * the raw pixel error.
+   */
+  contrast: number;
   /** Weight of the patch discriminator's hinge term (0: no discriminator). See discriminator.ts. */
   adversarial: number;
 }
 
-export const DEFAULT_LOSS_WEIGHTS: LossWeights = { l1: 1, edge: 0.5, mse: 0, codebook: 1, commit: 0.25, outline: 0, adversarial: 0 };
+export const DEFAULT_LOSS_WEIGHTS: LossWeights = { l1: 1, edge: 0.5, mse: 0, codebook: 1, commit: 0.25, outline: 0, contrast: 0, adversarial: 0 };
 
 export interface TrainOptions {
   out: string;
@@ -78,17 +85,16 @@ export interface TrainResult {
   usage: { perplexity: number; usedFraction: number };
 }
 
-interface StepMetrics { loss: number; l1: number; edge: number; outline: number; codebook: number; commit: number; psnr: number; gradNorm: number; gen: number; disc: number }
+interface StepMetrics { loss: number; l1: number; edge: number; outline: number; contrast: number; codebook: number; commit: number; psnr: number; gradNorm: number; gen: number; disc: number }
 
 /**
- * (B, 3, S, S) weights in [0, 1] of x (B, 3, S, S floats in [-1, 1]): for each pixel, the largest
- * difference, over the channels and the 3x3 neighbourhood, to its neighbours, reaching 1 at a step
- * of 0.25 (32 grey levels). Flat areas get 0, both sides of every outline get 1. The same value on
- * all three channels.
+ * For each pixel of x (B, 3, S, S floats in [-1, 1]), the largest step to a pixel of its 3x3
+ * neighbourhood: `metric` 'max' takes the largest channel difference, 'euclid' the RGB distance.
+ * (B, S, S).
  */
-export function outlineMask(x: Float32Array, batch: number, size: number): Float32Array {
+function neighbourSteps(x: Float32Array, batch: number, size: number, metric: 'max' | 'euclid'): Float32Array {
   const plane = size * size;
-  const out = new Float32Array(x.length);
+  const out = new Float32Array(batch * plane);
   for (let b = 0; b < batch; b++) {
     const base = b * 3 * plane;
     for (let y = 0; y < size; y++) {
@@ -102,15 +108,48 @@ export function outlineMask(x: Float32Array, batch: number, size: number): Float
             const xq = xx + dx;
             if (xq < 0 || xq >= size || (dx === 0 && dy === 0)) continue;
             const q = yy * size + xq;
-            for (let c = 0; c < 3; c++) e = Math.max(e, Math.abs(x[base + c * plane + q]! - x[base + c * plane + p]!));
+            let d = 0;
+            for (let c = 0; c < 3; c++) {
+              const v = Math.abs(x[base + c * plane + q]! - x[base + c * plane + p]!);
+              d = metric === 'max' ? Math.max(d, v) : d + v * v;
+            }
+            e = Math.max(e, metric === 'max' ? d : Math.sqrt(d));
           }
         }
-        const m = Math.min(1, e / 0.25);
-        for (let c = 0; c < 3; c++) out[base + c * plane + p] = m;
+        out[b * plane + p] = e;
       }
     }
   }
   return out;
+}
+
+/** (B, S, S) per-pixel values -> (B, 3, S, S), the same value on all three channels. */
+function toChannels(m: Float32Array, batch: number, size: number): Float32Array {
+  const plane = size * size;
+  const out = new Float32Array(batch * 3 * plane);
+  for (let b = 0; b < batch; b++) for (let c = 0; c < 3; c++) out.set(m.subarray(b * plane, (b + 1) * plane), (b * 3 + c) * plane);
+  return out;
+}
+
+/**
+ * (B, 3, S, S) weights in [0, 1] of x (B, 3, S, S floats in [-1, 1]): for each pixel, the largest
+ * difference, over the channels and the 3x3 neighbourhood, to its neighbours, reaching 1 at a step
+ * of 0.25 (32 grey levels). Flat areas get 0, both sides of every outline get 1. The same value on
+ * all three channels.
+ */
+export function outlineMask(x: Float32Array, batch: number, size: number): Float32Array {
+  return toChannels(neighbourSteps(x, batch, size, 'max').map((e) => Math.min(1, e / 0.25)), batch, size);
+}
+
+/**
+ * (B, 3, S, S) weights of x (B, 3, S, S floats in [-1, 1]) that turn an L1 error into a fraction of
+ * the local outline's contrast: e = the largest RGB distance to a 3x3 neighbour, weight
+ * min(1, e / 0.25) x min(2, 1 / e). Flat areas get 0; a step of distance e >= 0.5 gets 1 / e (pink
+ * on grey, e = 0.78: 1.28; green on white, e = 1.77: 0.57); fainter steps are capped at 2, so
+ * shading and anti-aliasing are not blown up. The same value on all three channels.
+ */
+export function contrastMask(x: Float32Array, batch: number, size: number): Float32Array {
+  return toChannels(neighbourSteps(x, batch, size, 'euclid').map((e) => Math.min(1, e / 0.25) * Math.min(2, 1 / Math.max(e, 1e-6))), batch, size);
 }
 
 /** mean |d/dx a - d/dx b| + mean |d/dy a - d/dy b| for (B, C, H, W). */
@@ -122,21 +161,24 @@ function edgeLoss(a: Tensor, b: Tensor): Tensor {
 
 /**
  * The pixel terms of the loss for recon and x (B, 3, S, S; `x` also on the host, for the outline
- * mask): w.l1 x L1 + w.edge x edge L1 + w.mse x MSE + w.outline x outline L1, and each term (null
- * where its weight is 0; MSE always, for the PSNR it reports).
+ * masks): w.l1 x L1 + w.edge x edge L1 + w.mse x MSE + w.outline x outline L1 + w.contrast x
+ * contrast-normalised outline L1, and each term (null where its weight is 0; MSE always, for the
+ * PSNR it reports).
  */
-export function pixelLoss(recon: Tensor, xt: Tensor, x: Float32Array, w: LossWeights): { total: Tensor; l1: Tensor; edge: Tensor | null; mse: Tensor; outline: Tensor | null } {
+export function pixelLoss(recon: Tensor, xt: Tensor, x: Float32Array, w: LossWeights): { total: Tensor; l1: Tensor; edge: Tensor | null; mse: Tensor; outline: Tensor | null; contrast: Tensor | null } {
   const [batch, , size] = xt.shape as [number, number, number, number];
   const diff = sub(recon, xt);
   const l1 = mean(abs(diff));
   const edge = w.edge > 0 ? edgeLoss(recon, xt) : null;
   const mse = mean(mul(diff, diff));
   const outline = w.outline > 0 ? mean(mul(abs(diff), tensor(outlineMask(x, batch, size), [batch, 3, size, size]))) : null;
+  const contrast = w.contrast > 0 ? mean(mul(abs(diff), tensor(contrastMask(x, batch, size), [batch, 3, size, size]))) : null;
   let total = mul(l1, w.l1);
   if (edge) total = add(total, mul(edge, w.edge));
   if (w.mse > 0) total = add(total, mul(mse, w.mse));
   if (outline) total = add(total, mul(outline, w.outline));
-  return { total, l1, edge, mse, outline };
+  if (contrast) total = add(total, mul(contrast, w.contrast));
+  return { total, l1, edge, mse, outline, contrast };
 }
 
 /** The images of one step: a seeded draw depending only on (seed, step), with random mirroring. */
@@ -290,7 +332,7 @@ export function trainImageTokenizer(o: TrainOptions): TrainResult {
       } else {
         ({ recon, quant } = tok.forward(xt));
       }
-      const { total, l1, edge, mse: mseT, outline } = pixelLoss(recon, xt, x, w);
+      const { total, l1, edge, mse: mseT, outline, contrast } = pixelLoss(recon, xt, x, w);
       let loss = add(total, add(mul(quant.codebookLoss, w.codebook), mul(quant.commitLoss, w.commit)));
       // The decoder's side of the game: D's gradients from this term are dropped (zeroed below).
       const gen = adv ? hingeGeneratorLoss(adv.disc.forward(recon)) : null;
@@ -324,7 +366,7 @@ export function trainImageTokenizer(o: TrainOptions): TrainResult {
       }
       const mseV = mseT.item();
       return {
-        loss: loss.item(), l1: l1.item(), edge: edge ? edge.item() : 0, outline: outline ? outline.item() : 0, codebook: quant.codebookLoss.item(), commit: quant.commitLoss.item(),
+        loss: loss.item(), l1: l1.item(), edge: edge ? edge.item() : 0, outline: outline ? outline.item() : 0, contrast: contrast ? contrast.item() : 0, codebook: quant.codebookLoss.item(), commit: quant.commitLoss.item(),
         // Pixels are in [-1, 1]: a range of 2, so PSNR = 10 log10(4 / MSE).
         psnr: 10 * Math.log10(4 / Math.max(mseV, 1e-12)), gradNorm, gen: gen ? gen.item() : 0, disc: disc ? disc.item() : 0,
       };
@@ -338,7 +380,7 @@ export function trainImageTokenizer(o: TrainOptions): TrainResult {
       const ips = windowImages / ((now - windowStart) / 1000);
       const u = codebookUsage(usage.total);
       const eta = ((o.steps - step) * batchSize) / ips;
-      log(`step ${step}/${o.steps} loss ${m.loss.toFixed(4)} l1 ${m.l1.toFixed(4)} edge ${m.edge.toFixed(4)}${w.outline > 0 ? ` outline ${m.outline.toFixed(4)}` : ''}${adv ? ` gen ${m.gen.toFixed(3)} disc ${m.disc.toFixed(3)}` : ''} commit ${m.commit.toFixed(4)} ` +
+      log(`step ${step}/${o.steps} loss ${m.loss.toFixed(4)} l1 ${m.l1.toFixed(4)} edge ${m.edge.toFixed(4)}${w.outline > 0 ? ` outline ${m.outline.toFixed(4)}` : ''}${w.contrast > 0 ? ` contrast ${m.contrast.toFixed(4)}` : ''}${adv ? ` gen ${m.gen.toFixed(3)} disc ${m.disc.toFixed(3)}` : ''} commit ${m.commit.toFixed(4)} ` +
         `psnr ${m.psnr.toFixed(2)} dB | codes used ${(100 * u.usedFraction).toFixed(0)}% ppl ${u.perplexity.toFixed(0)}` +
         `${restarted ? ` restarted ${restarted}` : ''} | lr ${opt.lr.toExponential(2)} | ${ips.toFixed(1)} images/s ETA ${formatSeconds(eta)}`);
       appendFileSync(logPath, `${JSON.stringify({ step, ...m, lr: opt.lr, imagesPerSec: ips, perplexity: u.perplexity, usedFraction: u.usedFraction, restarted, time: new Date().toISOString() })}\n`);
