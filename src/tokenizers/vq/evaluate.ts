@@ -31,7 +31,14 @@ export interface Evaluation {
   perplexity: number;
   codesUsed: number;
   usedFraction: number;
-  shapes?: { scenes: number; parsedOriginal: number; parsedRoundTrip: number; fractionRoundTrip: number; fractionOriginal: number };
+  shapes?: {
+    scenes: number; parsedOriginal: number; parsedRoundTrip: number; fractionRoundTrip: number; fractionOriginal: number;
+    /**
+     * What went wrong in the scenes that fail after the round trip, as counts: per object
+     * "<size> <shape> read as <size> <shape>" (or "... moved" / "... missing"), and "extra object".
+     */
+    failures: Record<string, number>;
+  };
   seconds: number;
 }
 
@@ -44,11 +51,26 @@ export interface EvaluateOptions {
   sheetColumns?: number;
 }
 
-/** True when the parse finds exactly the truth objects. */
-function sceneParses(image: RgbImage, truth: readonly ShapeObject[]): boolean {
+/** Null when the parse finds exactly the truth objects, else what went wrong (see Evaluation.shapes.failures). */
+function sceneFailures(image: RgbImage, truth: readonly ShapeObject[]): string[] | null {
   const found = parseShapes(image).objects;
   const m = matchObjects(truth, found);
-  return m.matched === truth.length && m.found === truth.length;
+  if (m.matched === truth.length && m.found === truth.length) return null;
+  const out: string[] = [];
+  for (const t of truth) {
+    const name = `${t.size} ${t.shape}`;
+    // The parsed object of the same colour nearest the truth's centre, within an object's width.
+    let near: ShapeObject | null = null, best = 0.1;
+    for (const f of found) {
+      const d = Math.hypot(f.x - t.x, f.y - t.y);
+      if (f.colour === t.colour && d < best) [near, best] = [f, d];
+    }
+    if (!near) out.push(`${name} missing`);
+    else if (near.shape !== t.shape || near.size !== t.size) out.push(`${name} read as ${near.size} ${near.shape}`);
+    else if (best > 0.03) out.push(`${name} moved`);
+  }
+  if (found.length > truth.length) out.push('extra object');
+  return out;
 }
 
 export async function evaluateTokenizer(tok: ImageTokenizer, o: EvaluateOptions): Promise<Evaluation> {
@@ -96,6 +118,7 @@ async function shapesDatasets(dirs: readonly string[]): Promise<string[]> {
 
 async function shapesParse(images: LoadedImage[], recon: RgbImage[], dirs: string[], size: number): Promise<NonNullable<Evaluation['shapes']>> {
   let scenes = 0, parsedOriginal = 0, parsedRoundTrip = 0;
+  const failures: Record<string, number> = {};
   for (const dir of dirs) {
     const ds = await openDataset(dir);
     const truth = new Map<string, ShapeObject[]>();
@@ -106,11 +129,13 @@ async function shapesParse(images: LoadedImage[], recon: RgbImage[], dirs: strin
       const objects = truth.get(im.conceptId);
       if (!objects) return;
       scenes++;
-      if (sceneParses({ width: size, height: size, rgb: im.rgb }, objects)) parsedOriginal++;
-      if (sceneParses(recon[i]!, objects)) parsedRoundTrip++;
+      if (!sceneFailures({ width: size, height: size, rgb: im.rgb }, objects)) parsedOriginal++;
+      const failed = sceneFailures(recon[i]!, objects);
+      if (!failed) parsedRoundTrip++;
+      for (const f of failed ?? []) failures[f] = (failures[f] ?? 0) + 1;
     });
   }
-  return { scenes, parsedOriginal, parsedRoundTrip, fractionRoundTrip: parsedRoundTrip / Math.max(1, scenes), fractionOriginal: parsedOriginal / Math.max(1, scenes) };
+  return { scenes, parsedOriginal, parsedRoundTrip, fractionRoundTrip: parsedRoundTrip / Math.max(1, scenes), fractionOriginal: parsedOriginal / Math.max(1, scenes), failures };
 }
 
 /** Pairs of rows: `columns` originals, then their reconstructions, for evenly spaced images; 2 px white gaps. */
@@ -143,6 +168,8 @@ export function formatEvaluation(r: Evaluation): string {
   ];
   if (r.shapes) {
     lines.push(`  shapes parse after round trip: ${r.shapes.parsedRoundTrip}/${r.shapes.scenes} scenes (${(100 * r.shapes.fractionRoundTrip).toFixed(1)}%); originals: ${r.shapes.parsedOriginal}/${r.shapes.scenes} (${(100 * r.shapes.fractionOriginal).toFixed(1)}%)`);
+    const failures = Object.entries(r.shapes.failures).sort((a, b) => b[1] - a[1]);
+    if (failures.length > 0) lines.push(`  what fails: ${failures.map(([k, n]) => `${k} ${n}`).join(', ')}`);
   }
   lines.push(`  (${r.seconds.toFixed(1)} s)`);
   return lines.join('\n');
