@@ -25,7 +25,7 @@ export const DEFAULT_IMAGE_TOKENIZER = 'models/image-tokenizer';
 export const IMAGE_USAGE = `  cm3leon tokenizer train-image [--data data/shapes,data/emoji] [--grid 16] [--codebook 512] [--steps 3000]
                                 [--batch 16] [--lr 2e-3] [--width 32] [--edge 0.5] [--seed 1] [--threads N]
                                 [--max-minutes M] [--checkpoint-every 200] [--resume] [--mse W] [--outline W] [--contrast W]
-                                [--oversample-small K [--oversample-shapes cross,star]] [--adversarial W] [--init DIR [--decoder-only] [--decoder-blocks 1,1,2]] -o ${DEFAULT_IMAGE_TOKENIZER}
+                                [--oversample-small K [--oversample-shapes cross,star]] [--recolour N] [--adversarial W] [--init DIR [--decoder-only] [--decoder-blocks 1,1,2]] -o ${DEFAULT_IMAGE_TOKENIZER}
   cm3leon tokenizer encode image.png [--tokenizer DIR] [--json]
   cm3leon tokenizer decode codes.json -o out.png [--tokenizer DIR]
   cm3leon tokenizer roundtrip image.png -o out.png [--tokenizer DIR]
@@ -39,7 +39,9 @@ train-image  trains the VQ image tokenizer on the training split (held-out conce
              the outline's colour contrast (faint edges count as much as strong ones); --decoder-blocks grows the
              --init decoder to that many residual blocks per level (full resolution first; new
              blocks start as the identity); --oversample-small K draws Shapes pictures that hold a
-             small object (of --oversample-shapes, default any) K times as often; --adversarial W adds
+             small object (of --oversample-shapes, default any) K times as often; --recolour N adds N
+             Shapes scenes drawn again in random off-palette colours (never near a held-out pair's
+             colour), so shape and colour are learnt apart; --adversarial W adds
              a patch discriminator's hinge term (weight W) so the decoder draws crisp edges
 encode       prints the code grid of a PNG (resized to the tokenizer's size if needed): one row per line,
              or a JSON object {grid, codes} with --json
@@ -271,6 +273,7 @@ async function trainImage(args: string[]): Promise<void> {
     resume: { type: 'boolean' }, output: { type: 'string', short: 'o' },
     init: { type: 'string' }, 'decoder-only': { type: 'boolean' }, outline: { type: 'string' }, contrast: { type: 'string' }, 'decoder-blocks': { type: 'string' },
     'oversample-small': { type: 'string' }, 'oversample-shapes': { type: 'string' }, adversarial: { type: 'string' },
+    recolour: { type: 'string' },
   });
   if (values.help) return console.log(IMAGE_USAGE);
   if (positionals.length > 0) throw new CliError(`train-image takes no positional arguments (got '${positionals[0]}')`);
@@ -293,9 +296,11 @@ async function trainImage(args: string[]): Promise<void> {
     contrast: num(values.contrast, 'contrast', 0, false), adversarial: num(values.adversarial, 'adversarial', 0, false),
   };
   const steps = num(values.steps, 'steps', 3000);
+  const recolour = num(values.recolour, 'recolour', 0);
+  const seed = num(values.seed, 'seed', 1);
   const maxMinutes = values['max-minutes'] === undefined ? undefined : num(values['max-minutes'], 'max-minutes', 0, false);
   const { trainImageTokenizer, trainConfig } = await import('../tokenizers/vq/train.js');
-  const { loadImages, oversampleSmallObjects } = await import('../tokenizers/vq/dataset.js');
+  const { loadImages, oversampleSmallObjects, recolouredScenes } = await import('../tokenizers/vq/dataset.js');
   if (values['decoder-only'] && values.init === undefined) throw new CliError('--decoder-only needs --init DIR (the tokenizer whose codes stay fixed)');
   // With --init, the architecture is the starting tokenizer's; the size flags must not contradict it.
   let init = values.init === undefined ? undefined : await loadImageTokenizer(String(values.init));
@@ -326,6 +331,11 @@ async function trainImage(args: string[]): Promise<void> {
   const byDataset: Record<string, number> = {};
   for (const im of loaded) byDataset[im.dataset] = (byDataset[im.dataset] ?? 0) + 1;
   console.error(`loaded ${loaded.length} training images (${Object.entries(byDataset).map(([d, n]) => `${d}: ${n}`).join(', ')}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  if (recolour > 0) {
+    const extra = await recolouredScenes(loaded, recolour, config.imageSize, seed + 1000);
+    loaded = [...loaded, ...extra];
+    console.error(`${extra.length} Shapes scenes drawn again in random colours (held-out pairs' colours kept away)`);
+  }
   if (oversample > 1) {
     const r = await oversampleSmallObjects(loaded, oversample, oversampleShapes);
     loaded = r.images;
@@ -334,14 +344,14 @@ async function trainImage(args: string[]): Promise<void> {
   const r = trainImageTokenizer({
     out, images: loaded.map((l) => l.rgb), config, steps,
     batchSize: num(values.batch, 'batch', 16), lr: values.lr === undefined ? undefined : num(values.lr, 'lr', 0, false),
-    seed: num(values.seed, 'seed', 1), resume: values.resume === true,
+    seed, resume: values.resume === true,
     loss,
     init, decoderOnly: values['decoder-only'] === true,
     checkpointEvery: num(values['checkpoint-every'], 'checkpoint-every', 200),
     logEvery: num(values['log-every'], 'log-every', 20),
     restartEvery: num(values['restart-every'], 'restart-every', 50),
     maxSeconds: maxMinutes === undefined ? undefined : maxMinutes * 60,
-    dataInfo: { datasets: dirs, split: 'train', images: byDataset, ...(init ? { init: String(values.init) } : {}), ...(oversample > 1 ? { oversampleSmall: oversample, oversampleShapes: oversampleShapes ?? 'all' } : {}) },
+    dataInfo: { datasets: dirs, split: 'train', images: byDataset, ...(init ? { init: String(values.init) } : {}), ...(oversample > 1 ? { oversampleSmall: oversample, oversampleShapes: oversampleShapes ?? 'all' } : {}), ...(recolour > 0 ? { recoloured: recolour } : {}) },
   });
   console.log(`wrote ${out}: ${r.step} steps in ${(r.seconds / 60).toFixed(1)} min, grid ${config.imageSize / config.factor}x${config.imageSize / config.factor}, codebook ${config.codebookSize}`);
 }

@@ -26,7 +26,12 @@ export function topObjectAt(scene: Scene, x: number, y: number): number {
   return -1;
 }
 
-export function renderScene(scene: Scene, size: number): RgbImage {
+/**
+ * The scene's picture, size x size. `colours` (one RGB per object) replaces the objects' named
+ * colours, for training images in colours outside the palette (the image tokenizer's recolouring).
+ */
+export function renderScene(scene: Scene, size: number, colours?: readonly (readonly number[])[]): RgbImage {
+  if (colours && colours.length !== scene.objects.length) throw new RangeError(`renderScene: ${colours.length} colours for ${scene.objects.length} objects`);
   const bg = BACKGROUNDS[scene.background];
   const image = createImage(size, size, bg);
   const { rgb } = image;
@@ -41,10 +46,10 @@ export function renderScene(scene: Scene, size: number): RgbImage {
       for (let sy = 0; sy < SAMPLES; sy++) {
         for (let sx = 0; sx < SAMPLES; sx++) {
           const top = topObjectAt(scene, (px + (sx + 0.5) / SAMPLES) / size, (py + (sy + 0.5) / SAMPLES) / size);
-          const c = top < 0 ? bg : COLOURS[scene.objects[top]!.colour];
-          r += c[0];
-          g += c[1];
-          b += c[2];
+          const c = top < 0 ? bg : colours ? colours[top]! : COLOURS[scene.objects[top]!.colour];
+          r += c[0]!;
+          g += c[1]!;
+          b += c[2]!;
         }
       }
       const q = (py * size + px) * 3;

@@ -95,5 +95,6 @@ test('bad input gives one clear line and exit code 2', () => {
   assert.match(cli('train-image', '--grid', '5').err, /--grid 5 does not divide/);
   assert.match(cli('train-image', '--oversample-small', '0').err, /--oversample-small must be 1 or more, got 0/);
   assert.match(cli('train-image', '--oversample-small', '2.5').err, /--oversample-small must be a whole number/);
+  assert.match(cli('train-image', '--recolour', '1.5').err, /--recolour must be a whole number, got '1.5'/);
   assert.match(cli('train-image', '--contrast=-1').err, /--contrast must be a non-negative number, got '-1'/);
 });

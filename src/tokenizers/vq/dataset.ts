@@ -5,7 +5,7 @@
  * low-resolution copies are left out (they are inputs of super-resolution, shown upsampled).
  * Held-out concepts are only ever read with `split: 'heldout'`, never mixed into training.
  */
-import { openDataset, type ImageRecord, type Split } from '../../data/index.js';
+import { BACKGROUNDS, COLOURS, Rng, openDataset, renderScene, type ColourName, type ImageRecord, type Scene, type Split } from '../../data/index.js';
 import { TokenizerError } from '../errors.js';
 import { resizeRgb } from './images.js';
 
@@ -92,4 +92,87 @@ export async function oversampleSmallObjects(images: readonly LoadedImage[], fac
     for (let k = 0; k < (hit ? factor : 1); k++) out.push(im);
   }
   return { images: out, repeated };
+}
+
+export interface RecolourOptions {
+  /** Smallest RGB distance between a drawn colour and a held-out pair's palette colour, for that shape. */
+  heldOutMargin?: number;
+  /** Smallest RGB distance between a drawn colour and the background. */
+  minContrast?: number;
+  /** Smallest RGB distance between the colours of two objects of one scene. */
+  minSeparation?: number;
+}
+
+/**
+ * `count` extra training pictures: Shapes scenes of the training split (drawn at random from the
+ * scenes among `images`) drawn again with every object in a random RGB colour. Why: the palette has
+ * eight colours and the decoder learns shape and colour together (a green small cross, a held-out
+ * pair it never sees, comes back with its notches filled, while red crosses come back sharp);
+ * off-palette colours make it draw the shape the codes say in whatever colour they say.
+ * Held-out concepts stay out: no object is drawn within `heldOutMargin` (RGB distance, default
+ * 100) of the palette colour of a held-out pair of its shape (`info.heldOut`, e.g. "cross/green").
+ * Colours keep `minContrast` (default 90; the faintest palette pair, pink on grey, is 99) from the
+ * background and `minSeparation` (60) from each other. Deterministic for a seed. Each picture keeps
+ * its scene's concept id, so --oversample-small counts it too; role 'image', style 'recoloured'.
+ */
+export async function recolouredScenes(images: readonly LoadedImage[], count: number, size: number, seed: number, o: RecolourOptions = {}): Promise<LoadedImage[]> {
+  if (!Number.isInteger(count) || count < 0) throw new TokenizerError(`the number of recoloured pictures must be a whole number >= 0, got ${count}`);
+  const margin = o.heldOutMargin ?? 100, minContrast = o.minContrast ?? 90, minSeparation = o.minSeparation ?? 60;
+  if (![margin, minContrast, minSeparation].every((v) => v >= 0 && v < 200)) throw new TokenizerError('recolouring margins must be in [0, 200)');
+  const scenes: { dataset: string; conceptId: string; scene: Scene; heldOut: Map<string, number[][]> }[] = [];
+  for (const dir of new Set(images.map((im) => im.dataset))) {
+    const ds = await openDataset(dir);
+    try {
+      if (ds.info.kind !== 'shapes') continue;
+      // Held-out pairs "shape/colour" -> per shape, the palette colours to keep away from.
+      const heldOut = new Map<string, number[][]>();
+      for (const pair of ds.info.heldOut) {
+        const [shape, colour] = pair.split('/') as [string, ColourName];
+        if (!COLOURS[colour]) continue;
+        heldOut.set(shape, [...(heldOut.get(shape) ?? []), [...COLOURS[colour]]]);
+      }
+      const wanted = new Set(images.filter((im) => im.dataset === dir && im.role === 'image').map((im) => im.conceptId));
+      for await (const c of ds.concepts()) {
+        if (wanted.has(c.id)) scenes.push({ dataset: dir, conceptId: c.id, scene: c.meta as unknown as Scene, heldOut });
+      }
+    } finally {
+      ds.close();
+    }
+  }
+  if (count > 0 && scenes.length === 0) throw new TokenizerError('recolouring needs Shapes scenes among the training images');
+  const rng = new Rng(seed);
+  const out: LoadedImage[] = [];
+  for (let k = 0; k < count; k++) {
+    const { dataset, conceptId, scene, heldOut } = scenes[rng.int(scenes.length)]!;
+    const colours = drawColours(scene, heldOut, rng, { heldOutMargin: margin, minContrast, minSeparation });
+    const rgb = renderScene(scene, size, colours).rgb;
+    out.push({ rgb, id: `${conceptId}/recolour-${k}`, dataset, role: 'image', style: 'recoloured', conceptId });
+  }
+  return out;
+}
+
+const rgbDistance = (a: readonly number[], b: readonly number[]): number => Math.hypot(a[0]! - b[0]!, a[1]! - b[1]!, a[2]! - b[2]!);
+
+/**
+ * One random RGB colour per object of `scene` (0-255 each), at least `heldOutMargin` from every
+ * colour in `avoid` for that object's shape, `minContrast` from the background and `minSeparation`
+ * from the scene's other objects (see recolouredScenes).
+ */
+export function drawColours(scene: Scene, avoid: ReadonlyMap<string, readonly (readonly number[])[]>, rng: Rng, o: Required<RecolourOptions>): number[][] {
+  const bg = BACKGROUNDS[scene.background];
+  const colours: number[][] = [];
+  for (const object of scene.objects) {
+    const near = avoid.get(object.shape) ?? [];
+    // Rejection sampling: a small part of RGB space is ruled out, so this ends within a few tries.
+    for (let tries = 0; ; tries++) {
+      const colour = [rng.int(256), rng.int(256), rng.int(256)];
+      if (rgbDistance(colour, bg) >= o.minContrast && near.every((c) => rgbDistance(colour, c) >= o.heldOutMargin)
+        && colours.every((c) => rgbDistance(colour, c) >= o.minSeparation)) {
+        colours.push(colour);
+        break;
+      }
+      if (tries > 10000) throw new TokenizerError(`cannot find a colour for a ${object.shape} on ${scene.background}: the recolouring margins rule out every colour`);
+    }
+  }
+  return colours;
 }
