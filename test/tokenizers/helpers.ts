@@ -1,10 +1,14 @@
 /**
  * Shared by the tokenizer tests: a seeded PRNG, random Unicode strings that cover what breaks
  * byte-level tokenizers (astral planes, combining marks, ZWJ emoji, controls, BOM, unusual
- * whitespace), a deterministic training corpus, one small trained tokenizer, and a check that two
- * modules' weights agree.
+ * whitespace), a deterministic training corpus, one small trained tokenizer, a check that two
+ * modules' weights agree, and a small Shapes dataset in a temporary folder.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildShapes } from '../../src/data/shapes-build.js';
 import { trainBpe } from '../../src/tokenizers/bpe-train.js';
 import type { BpeTokenizer } from '../../src/tokenizers/bpe.js';
 import { cm3leonSpecialTokens } from '../../src/tokenizers/vocabulary.js';
@@ -111,5 +115,17 @@ export function assertSameWeights(
     let diff = 0;
     for (let i = 0; i < t.data.length; i++) diff = Math.max(diff, Math.abs(t.data[i]! - u[i]!));
     assert.ok(diff < tolerance, `${what}${name}: max diff ${diff}`);
+  }
+}
+
+/** Builds a Shapes dataset of `n` scenes in a temporary folder, runs `fn` on its path, then removes it. */
+export async function withShapesDataset<T>(o: { n: number; seed: number; heldOutFraction?: number }, fn: (data: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'cm3leon-shapes-'));
+  try {
+    const data = join(dir, 'shapes');
+    await buildShapes({ ...o, out: data });
+    return await fn(data);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -5,23 +5,17 @@
  * the expected counts follow from the dataset's own scene records.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildShapes } from '../../src/data/shapes-build.js';
 import { openDataset } from '../../src/data/store.js';
 import type { RgbImage } from '../../src/data/image.js';
 import type { ShapeObject } from '../../src/data/index.js';
 import { loadImages } from '../../src/tokenizers/vq/dataset.js';
 import { evaluateTokenizer, formatEvaluation } from '../../src/tokenizers/vq/evaluate.js';
 import type { ImageTokenizer } from '../../src/tokenizers/vq/image-tokenizer.js';
+import { withShapesDataset } from './helpers.js';
 
 test('Shapes parse after a round trip: kept pictures parse, blanked ones fail with every object missing', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cm3leon-vq-eval-'));
-  try {
-    const data = join(dir, 'shapes');
-    await buildShapes({ n: 40, seed: 5, out: data, heldOutFraction: 0.5 });
+  await withShapesDataset({ n: 40, seed: 5, heldOutFraction: 0.5 }, async (data) => {
     // A round trip that returns even-numbered pictures unchanged and paints odd ones with their corner colour.
     const fixed = {
       imageSize: 64, grid: 16, config: { codebookSize: 8 },
@@ -60,7 +54,5 @@ test('Shapes parse after a round trip: kept pictures parse, blanked ones fail wi
     const text = formatEvaluation(r);
     assert.match(text, new RegExp(`shapes parse after round trip: ${kept}/${scenes} scenes`));
     assert.match(text, /what fails: .*missing \d+/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

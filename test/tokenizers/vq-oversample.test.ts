@@ -3,19 +3,13 @@
  * repeated entries are exactly the scenes with a small object, each K times, the rest once.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildShapes } from '../../src/data/shapes-build.js';
 import { openDataset } from '../../src/data/store.js';
 import { loadImages, oversampleSmallObjects } from '../../src/tokenizers/vq/dataset.js';
+import { withShapesDataset } from './helpers.js';
 
 test('oversampleSmallObjects repeats exactly the Shapes pictures of scenes with a small object (of the given shapes)', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cm3leon-oversample-'));
-  try {
-    const data = join(dir, 'shapes');
-    await buildShapes({ n: 24, seed: 3, out: data });
+  await withShapesDataset({ n: 24, seed: 3 }, async (data) => {
     const images = await loadImages([data], { split: 'train', size: 64 });
     const ds = await openDataset(data);
     const hasSmall = new Map<string, boolean>();
@@ -46,7 +40,5 @@ test('oversampleSmallObjects repeats exactly the Shapes pictures of scenes with 
     assert.deepEqual(same.images.map((im) => im.id), images.map((im) => im.id));
     await assert.rejects(oversampleSmallObjects(images, 0), /whole number >= 1/);
     await assert.rejects(oversampleSmallObjects(images, 1.5), /whole number >= 1/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

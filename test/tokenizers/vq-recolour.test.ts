@@ -4,14 +4,11 @@
  * pictures are the training scenes' geometry in the new colours, and a seed fixes them.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { BACKGROUNDS, COLOURS, Rng, renderScene, type Scene } from '../../src/data/index.js';
-import { buildShapes } from '../../src/data/shapes-build.js';
 import { openDataset } from '../../src/data/store.js';
 import { drawColours, loadImages, recolouredScenes } from '../../src/tokenizers/vq/dataset.js';
+import { withShapesDataset } from './helpers.js';
 
 const distance = (a: readonly number[], b: readonly number[]): number => Math.hypot(a[0]! - b[0]!, a[1]! - b[1]!, a[2]! - b[2]!);
 
@@ -53,10 +50,7 @@ test('drawColours keeps every margin over many draws and spreads over RGB', () =
 });
 
 test('recolouredScenes: training scenes in new colours, same geometry, deterministic for a seed', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cm3leon-recolour-'));
-  try {
-    const data = join(dir, 'shapes');
-    await buildShapes({ n: 24, seed: 3, out: data });
+  await withShapesDataset({ n: 24, seed: 3 }, async (data) => {
     const images = await loadImages([data], { split: 'train', size: 64 });
     const ds = await openDataset(data);
     const scenes = new Map<string, Scene>();
@@ -92,7 +86,5 @@ test('recolouredScenes: training scenes in new colours, same geometry, determini
     }
     assert.deepEqual(await recolouredScenes(images, 0, 64, 5), []);
     await assert.rejects(recolouredScenes(images, 2.5, 64, 5), /whole number >= 0, got 2.5/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
