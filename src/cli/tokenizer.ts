@@ -25,7 +25,7 @@ export const DEFAULT_IMAGE_TOKENIZER = 'models/image-tokenizer';
 export const IMAGE_USAGE = `  cm3leon tokenizer train-image [--data data/shapes,data/emoji] [--grid 16] [--codebook 512] [--steps 3000]
                                 [--batch 16] [--lr 2e-3] [--width 32] [--edge 0.5] [--seed 1] [--threads N]
                                 [--max-minutes M] [--checkpoint-every 200] [--resume] [--mse W] [--outline W] [--contrast W]
-                                [--oversample-small K [--oversample-shapes cross,star]] [--recolour N] [--adversarial W] [--init DIR [--decoder-only] [--decoder-blocks 1,1,2]] -o ${DEFAULT_IMAGE_TOKENIZER}
+                                [--oversample-small K [--oversample-shapes cross,star]] [--recolour N] [--adversarial W] [--init DIR [--decoder-only | --encoder-only] [--decoder-blocks 1,1,2]] -o ${DEFAULT_IMAGE_TOKENIZER}
   cm3leon tokenizer encode image.png [--tokenizer DIR] [--json]
   cm3leon tokenizer decode codes.json -o out.png [--tokenizer DIR]
   cm3leon tokenizer roundtrip image.png -o out.png [--tokenizer DIR]
@@ -34,7 +34,9 @@ export const IMAGE_USAGE = `  cm3leon tokenizer train-image [--data data/shapes,
 train-image  trains the VQ image tokenizer on the training split (held-out concepts excluded) of the
              datasets; checkpoints with optimizer state every --checkpoint-every steps, --resume continues;
              --init starts from a trained tokenizer, --decoder-only then trains only its decoder (every
-             image keeps its codes, so models and banks built on them stay valid); --outline adds an
+             image keeps its codes, so models and banks built on them stay valid), --encoder-only only
+             its encoder (codebook and decoder fixed: every code grid decodes as before, so models that
+             generate codes stay valid, while images may get codes the decoder draws better); --outline adds an
              L1 term on the pixels next to outlines (small objects), --contrast the same L1 divided by
              the outline's colour contrast (faint edges count as much as strong ones); --decoder-blocks grows the
              --init decoder to that many residual blocks per level (full resolution first; new
@@ -271,7 +273,7 @@ async function trainImage(args: string[]): Promise<void> {
     'max-minutes': { type: 'string' }, 'checkpoint-every': { type: 'string' }, 'log-every': { type: 'string' },
     'restart-every': { type: 'string' }, limit: { type: 'string' }, 'image-size': { type: 'string' },
     resume: { type: 'boolean' }, output: { type: 'string', short: 'o' },
-    init: { type: 'string' }, 'decoder-only': { type: 'boolean' }, outline: { type: 'string' }, contrast: { type: 'string' }, 'decoder-blocks': { type: 'string' },
+    init: { type: 'string' }, 'decoder-only': { type: 'boolean' }, 'encoder-only': { type: 'boolean' }, outline: { type: 'string' }, contrast: { type: 'string' }, 'decoder-blocks': { type: 'string' },
     'oversample-small': { type: 'string' }, 'oversample-shapes': { type: 'string' }, adversarial: { type: 'string' },
     recolour: { type: 'string' },
   });
@@ -302,6 +304,9 @@ async function trainImage(args: string[]): Promise<void> {
   const { trainImageTokenizer, trainConfig } = await import('../tokenizers/vq/train.js');
   const { loadImages, oversampleSmallObjects, recolouredScenes } = await import('../tokenizers/vq/dataset.js');
   if (values['decoder-only'] && values.init === undefined) throw new CliError('--decoder-only needs --init DIR (the tokenizer whose codes stay fixed)');
+  if (values['encoder-only'] && values.init === undefined) throw new CliError('--encoder-only needs --init DIR (the tokenizer whose codebook and decoder stay fixed)');
+  if (values['encoder-only'] && values['decoder-only']) throw new CliError('--encoder-only and --decoder-only exclude each other');
+  if (values['encoder-only'] && values['decoder-blocks'] !== undefined) throw new CliError('--decoder-blocks grows the decoder, which --encoder-only keeps fixed');
   // With --init, the architecture is the starting tokenizer's; the size flags must not contradict it.
   let init = values.init === undefined ? undefined : await loadImageTokenizer(String(values.init));
   if (values['decoder-blocks'] !== undefined) {
@@ -346,7 +351,7 @@ async function trainImage(args: string[]): Promise<void> {
     batchSize: num(values.batch, 'batch', 16), lr: values.lr === undefined ? undefined : num(values.lr, 'lr', 0, false),
     seed, resume: values.resume === true,
     loss,
-    init, decoderOnly: values['decoder-only'] === true,
+    init, decoderOnly: values['decoder-only'] === true, encoderOnly: values['encoder-only'] === true,
     checkpointEvery: num(values['checkpoint-every'], 'checkpoint-every', 200),
     logEvery: num(values['log-every'], 'log-every', 20),
     restartEvery: num(values['restart-every'], 'restart-every', 50),

@@ -97,4 +97,7 @@ test('bad input gives one clear line and exit code 2', () => {
   assert.match(cli('train-image', '--oversample-small', '2.5').err, /--oversample-small must be a whole number/);
   assert.match(cli('train-image', '--recolour', '1.5').err, /--recolour must be a whole number, got '1.5'/);
   assert.match(cli('train-image', '--contrast=-1').err, /--contrast must be a non-negative number, got '-1'/);
+  assert.match(cli('train-image', '--encoder-only').err, /--encoder-only needs --init DIR/);
+  assert.match(cli('train-image', '--encoder-only', '--decoder-only', '--init', tokDir).err, /exclude each other/);
+  assert.match(cli('train-image', '--encoder-only', '--decoder-blocks', '2,2,4', '--init', tokDir).err, /--decoder-blocks grows the decoder, which --encoder-only keeps fixed/);
 });

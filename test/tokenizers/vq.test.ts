@@ -266,6 +266,37 @@ test('decoder-only training keeps every code, changes only the decoder, lowers t
   assert.throws(() => trainImageTokenizer({ out: join(dir, 'dec-bad'), images, config: other, steps: 1, init: start, log: () => {} }), /differs from the requested/);
 });
 
+test('encoder-only training keeps the codebook and decoder bit for bit (every grid decodes as before) and lowers the loss', () => {
+  const images = scenes(48, 16, 5).map((s) => s.rgb);
+  const startDir = join(dir, 'enc-start');
+  const start = trainImageTokenizer({ out: startDir, images, config: TINY, steps: 30, batchSize: 8, lr: 3e-3, warmup: 3, log: () => {} }).tokenizer;
+  const before = start.stateDict();
+  const grid = new Int32Array(start.grid * start.grid).map((_, i) => (i * 7) % TINY.codebookSize);
+  const decodedBefore = start.decode([grid])[0]!.rgb;
+  const r = trainImageTokenizer({
+    out: join(dir, 'enc-only'), images, config: TINY, steps: 40, batchSize: 8, lr: 3e-3, warmup: 3, log: () => {},
+    init: ImageTokenizer.load(startDir), encoderOnly: true,
+  });
+  const after = r.tokenizer.stateDict();
+  let encoderMoved = 0;
+  for (const [name, t] of before) {
+    const u = after.get(name)!.data;
+    const same = t.data.every((v, i) => v === u[i]);
+    if (name.startsWith('encoder.')) encoderMoved += same ? 0 : 1;
+    else assert.ok(same, `${name} changed in encoder-only training`);
+  }
+  assert.ok(encoderMoved > 0, 'the encoder learned');
+  const saved = ImageTokenizer.load(join(dir, 'enc-only'));
+  assert.deepEqual([...saved.decode([grid])[0]!.rgb], [...decodedBefore], 'a code grid decodes to the same pixels');
+  // The frozen parts take gradients again afterwards (a later whole-model run trains them).
+  assert.ok(r.tokenizer.parameters().every((p) => p.requiresGrad));
+  const first = r.losses.slice(0, 5).reduce((a, b) => a + b) / 5;
+  const last = r.losses.slice(-5).reduce((a, b) => a + b) / 5;
+  assert.ok(last < first, `loss ${first.toFixed(4)} -> ${last.toFixed(4)}`);
+  assert.throws(() => trainImageTokenizer({ out: join(dir, 'enc-bad'), images, config: TINY, steps: 1, encoderOnly: true, log: () => {} }), /needs a tokenizer to start from/);
+  assert.throws(() => trainImageTokenizer({ out: join(dir, 'enc-bad'), images, config: TINY, steps: 1, init: start, encoderOnly: true, decoderOnly: true, log: () => {} }), /not both/);
+});
+
 test('a decoder grown by residual blocks decodes exactly as before, keeps codes, saves and loads', () => {
   const tok = new ImageTokenizer(TINY, 3);
   const grown = tok.withDecoderBlocks([1, 1, 2], 9);

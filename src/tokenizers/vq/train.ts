@@ -75,6 +75,13 @@ export interface TrainOptions {
    * it had, and models and banks that store codes stay valid. Needs `init`. No dead-code restarts.
    */
   decoderOnly?: boolean;
+  /**
+   * Train the encoder only: codebook and decoder stay fixed, so any code grid (one a model
+   * generates, say) decodes to exactly the picture it did before, while images may get new codes
+   * that the fixed decoder draws better. Gradients reach the encoder through the straight-through
+   * quantiser. Needs `init`. No dead-code restarts.
+   */
+  encoderOnly?: boolean;
 }
 
 export interface TrainResult {
@@ -253,7 +260,7 @@ export function trainImageTokenizer(o: TrainOptions): TrainResult {
   const minLr = o.minLr ?? lr / 20;
   const warmup = o.warmup ?? Math.min(200, Math.ceil(o.steps / 10));
   const w = { ...DEFAULT_LOSS_WEIGHTS, ...o.loss };
-  const restartEvery = o.decoderOnly ? 0 : o.restartEvery ?? 50;
+  const restartEvery = o.decoderOnly || o.encoderOnly ? 0 : o.restartEvery ?? 50;
   const checkpointEvery = o.checkpointEvery ?? 200;
   const logEvery = o.logEvery ?? 20;
   const size = o.config.imageSize;
@@ -261,6 +268,8 @@ export function trainImageTokenizer(o: TrainOptions): TrainResult {
   mkdirSync(o.out, { recursive: true });
 
   if (o.decoderOnly && !o.init) throw new TokenizerError('decoder-only training needs a tokenizer to start from (--init DIR)');
+  if (o.encoderOnly && !o.init) throw new TokenizerError('encoder-only training needs a tokenizer to start from (--init DIR)');
+  if (o.encoderOnly && o.decoderOnly) throw new TokenizerError('train the encoder only or the decoder only, not both');
   if (o.init && JSON.stringify(o.init.config) !== JSON.stringify(o.config)) {
     throw new TokenizerError(`the starting tokenizer's config ${JSON.stringify(o.init.config)} differs from the requested ${JSON.stringify(o.config)}`);
   }
@@ -281,7 +290,11 @@ export function trainImageTokenizer(o: TrainOptions): TrainResult {
     usage.total.set(resumed.state.usageTotal);
   }
   const decoderOnly = o.decoderOnly === true;
-  const params = decoderOnly ? tok.decoder.parameters() : tok.parameters();
+  const encoderOnly = o.encoderOnly === true;
+  const params = decoderOnly ? tok.decoder.parameters() : encoderOnly ? tok.encoder.parameters() : tok.parameters();
+  // Frozen parts take no gradients (else they would pile up, step after step, unused).
+  const frozen = encoderOnly ? [...tok.decoder.parameters(), ...tok.quantizer.parameters()] : [];
+  for (const p of frozen) p.requiresGrad = false;
   const decay = params.filter((p) => p.rank === 4);
   const noDecay = params.filter((p) => p.rank !== 4);
   const opt = new AdamW([{ params: decay }, { params: noDecay, weightDecay: 0 }], { lr, betas: [0.9, 0.99], weightDecay: o.weightDecay ?? 1e-4 });
@@ -297,7 +310,7 @@ export function trainImageTokenizer(o: TrainOptions): TrainResult {
     adv = { disc, opt: dOpt };
   }
 
-  const info = { training: { steps: o.steps, batchSize, lr, seed, loss: w, decoderOnly, data: o.dataInfo ?? {} } };
+  const info = { training: { steps: o.steps, batchSize, lr, seed, loss: w, decoderOnly, encoderOnly, data: o.dataInfo ?? {} } };
   const logPath = join(o.out, 'train-log.jsonl');
   const t0 = performance.now();
   const losses: number[] = [];
@@ -308,7 +321,7 @@ export function trainImageTokenizer(o: TrainOptions): TrainResult {
     const seconds = priorSeconds + (performance.now() - t0) / 1000;
     saveCheckpoint(o.out, tok, opt, {
       step, config: o.config, seconds, usageWindow: [...usage.counts], usageTotal: [...usage.total],
-      options: { batchSize, lr, minLr, warmup, seed, loss: w, restartEvery, decoderOnly },
+      options: { batchSize, lr, minLr, warmup, seed, loss: w, restartEvery, decoderOnly, encoderOnly },
     }, { ...info, trainedSteps: step, trainSeconds: Math.round(seconds) }, adv);
   };
 
@@ -399,6 +412,7 @@ export function trainImageTokenizer(o: TrainOptions): TrainResult {
     }
   }
   const seconds = priorSeconds + (performance.now() - t0) / 1000;
+  for (const p of frozen) p.requiresGrad = true;
   const u = codebookUsage(usage.counts);
   return { tokenizer: tok, step, seconds, losses, usage: { perplexity: u.perplexity, usedFraction: u.usedFraction } };
 }
