@@ -30,6 +30,19 @@ test('pack, then two decoder-only steps on the CPU backend: the encoder is untou
     assert.equal(body.length - nl - 1, header.count * 64 * 64 * 3);
     assert.ok(header.draw.length > header.count, 'small-object scenes are drawn more than once');
     assert.ok(header.draw.every((i) => Number.isInteger(i) && i >= 0 && i < header.count));
+    // --recolour N adds N scenes drawn again in other colours, after the dataset's own images.
+    const packR = join(dir, 'pack-r.bin.gz');
+    const pr = spawnSync(process.execPath, [join(dist, 'bench/gpu/pack-vq-data.js'), '--data', join(dir, 'shapes'), '--recolour', '5', '-o', packR], { encoding: 'utf8' });
+    assert.equal(pr.status, 0, pr.stderr);
+    const bodyR = gunzipSync(readFileSync(packR));
+    const nlR = bodyR.indexOf(10);
+    const headerR = JSON.parse(bodyR.subarray(0, nlR).toString('utf8')) as { count: number; recoloured: number };
+    assert.equal(headerR.count, header.count + 5);
+    assert.equal(headerR.recoloured, 5);
+    assert.ok(bodyR.subarray(nlR + 1, nlR + 1 + header.count * 64 * 64 * 3).equals(body.subarray(nl + 1)), 'the dataset images come first, unchanged');
+    const bad = spawnSync(process.execPath, [join(dist, 'bench/gpu/pack-vq-data.js'), '--data', join(dir, 'shapes'), '--recolour', '2.5', '-o', packR], { encoding: 'utf8' });
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /--recolour must be a whole number, got '2.5'/);
 
     const out = join(dir, 'vq');
     const t = spawnSync(process.execPath, [
