@@ -266,6 +266,17 @@ test('decoder-only training keeps every code, changes only the decoder, lowers t
   assert.throws(() => trainImageTokenizer({ out: join(dir, 'dec-bad'), images, config: other, steps: 1, init: start, log: () => {} }), /differs from the requested/);
 });
 
+test('whole training from a trained tokenizer keeps its codebook (no data re-initialisation at step 0)', () => {
+  const images = scenes(16, 16, 9).map((s) => s.rgb);
+  const start = new ImageTokenizer(TINY, 4);
+  const before = start.quantizer.codebook.dataSync().slice();
+  // A learning rate of 0: only a restart could move the codebook, and step 0 of a fresh run restarts every code.
+  trainImageTokenizer({ out: join(dir, 'whole-init'), images, config: TINY, steps: 1, batchSize: 8, lr: 0, minLr: 0, warmup: 1, restartEvery: 50, init: start, log: () => {} });
+  assert.deepEqual([...ImageTokenizer.load(join(dir, 'whole-init')).quantizer.codebook.dataSync()], [...before]);
+  const fresh = trainImageTokenizer({ out: join(dir, 'whole-fresh'), images, config: TINY, steps: 1, batchSize: 8, lr: 0, minLr: 0, warmup: 1, restartEvery: 50, seed: 4, log: () => {} });
+  assert.notDeepEqual([...fresh.tokenizer.quantizer.codebook.dataSync()], [...new ImageTokenizer(TINY, 4).quantizer.codebook.dataSync()], 'a fresh run does re-seed');
+});
+
 test('encoder-only training keeps the codebook and decoder bit for bit (every grid decodes as before) and lowers the loss', () => {
   const images = scenes(48, 16, 5).map((s) => s.rgb);
   const startDir = join(dir, 'enc-start');

@@ -366,9 +366,10 @@ export function trainImageTokenizer(o: TrainOptions): TrainResult {
       }
       usage.add(quant.ids);
       // Restarts come 5x as often over the first 4 intervals, when the encoder moves fastest and
-      // codes die in bulk; step 0 moves every code onto this batch's encoder outputs (data init).
+      // codes die in bulk; step 0 of a fresh tokenizer moves every code onto this batch's encoder
+      // outputs (data init). A tokenizer from --init keeps its trained codebook.
       const every = step < 4 * restartEvery ? Math.max(1, Math.round(restartEvery / 5)) : restartEvery;
-      if (restartEvery > 0 && step === 0 && startStep === 0) {
+      if (restartEvery > 0 && step === 0 && startStep === 0 && !o.init) {
         const all = Array.from({ length: o.config.codebookSize }, (_, k) => k);
         restarted = tok.quantizer.restart(all, quant.zHost, restartCandidates(quant.bestSim, all.length, new Rng(seed + 99)));
         usage.resetWindow();
