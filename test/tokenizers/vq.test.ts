@@ -238,6 +238,20 @@ test('contrast term: an error of 30% of the step costs the same on a faint and a
   assert.equal(none, null);
 });
 
+/** Every parameter outside `part` is bit for bit the same; some inside it changed. */
+function assertOnlyPartMoved(before: StateDict, after: StateDict, part: string, mode: string): void {
+  let moved = 0;
+  for (const [name, t] of before) {
+    const u = after.get(name)!.data;
+    const same = t.data.every((v, i) => v === u[i]);
+    if (name.startsWith(`${part}.`)) moved += same ? 0 : 1;
+    else assert.ok(same, `${name} changed in ${mode} training`);
+  }
+  assert.ok(moved > 0, `the ${part} learned`);
+}
+
+type StateDict = ReturnType<ImageTokenizer['stateDict']>;
+
 test('decoder-only training keeps every code, changes only the decoder, lowers the loss, and needs a start', () => {
   const images = scenes(48, 16, 5).map((s) => s.rgb);
   const start = trainImageTokenizer({ out: join(dir, 'dec-start'), images, config: TINY, steps: 30, batchSize: 8, lr: 3e-3, warmup: 3, log: () => {} }).tokenizer;
@@ -249,14 +263,7 @@ test('decoder-only training keeps every code, changes only the decoder, lowers t
     init: ImageTokenizer.load(join(dir, 'dec-start')), decoderOnly: true, loss: { outline: 2 },
   });
   const after = r.tokenizer.stateDict();
-  let decoderMoved = 0;
-  for (const [name, t] of before) {
-    const u = after.get(name)!.data;
-    const same = t.data.every((v, i) => v === u[i]);
-    if (name.startsWith('decoder.')) decoderMoved += same ? 0 : 1;
-    else assert.ok(same, `${name} changed in decoder-only training`);
-  }
-  assert.ok(decoderMoved > 0, 'the decoder learned');
+  assertOnlyPartMoved(before, after, 'decoder', 'decoder-only');
   assert.deepEqual(ImageTokenizer.load(join(dir, 'dec-only')).encode(probe), codesBefore);
   const first = r.losses.slice(0, 5).reduce((a, b) => a + b) / 5;
   const last = r.losses.slice(-5).reduce((a, b) => a + b) / 5;
@@ -289,14 +296,7 @@ test('encoder-only training keeps the codebook and decoder bit for bit (every gr
     init: ImageTokenizer.load(startDir), encoderOnly: true,
   });
   const after = r.tokenizer.stateDict();
-  let encoderMoved = 0;
-  for (const [name, t] of before) {
-    const u = after.get(name)!.data;
-    const same = t.data.every((v, i) => v === u[i]);
-    if (name.startsWith('encoder.')) encoderMoved += same ? 0 : 1;
-    else assert.ok(same, `${name} changed in encoder-only training`);
-  }
-  assert.ok(encoderMoved > 0, 'the encoder learned');
+  assertOnlyPartMoved(before, after, 'encoder', 'encoder-only');
   const saved = ImageTokenizer.load(join(dir, 'enc-only'));
   assert.deepEqual([...saved.decode([grid])[0]!.rgb], [...decodedBefore], 'a code grid decodes to the same pixels');
   // The frozen parts take gradients again afterwards (a later whole-model run trains them).
