@@ -22,14 +22,15 @@ const { values } = parseArgs({
   },
 });
 const out = values.output ?? '.vq-pack/train.bin.gz';
+// Checked before the (slow) data load.
+const recolour = Number(values.recolour), seed = Number(values.seed);
+if (!Number.isInteger(recolour) || recolour < 0) throw new Error(`--recolour must be a whole number, got '${values.recolour}'`);
+if (!Number.isInteger(seed)) throw new Error(`--seed must be a whole number, got '${values.seed}'`);
 const images: LoadedImage[] = [];
 for (const dir of values.data!.split(',')) {
   const limit = dir.includes('emoji') && values['emoji-limit'] ? Number(values['emoji-limit']) : undefined;
   images.push(...(await loadImages([dir], { split: 'train', size: 64, limitPerDataset: limit })));
 }
-const recolour = Number(values.recolour), seed = Number(values.seed);
-if (!Number.isInteger(recolour) || recolour < 0) throw new Error(`--recolour must be a whole number, got '${values.recolour}'`);
-if (!Number.isInteger(seed)) throw new Error(`--seed must be a whole number, got '${values.seed}'`);
 // The same draw as `train-image --recolour N --seed S` (seed S + 1000).
 if (recolour > 0) images.push(...(await recolouredScenes(images, recolour, 64, seed + 1000)));
 const factor = Number(values['oversample-small']);
