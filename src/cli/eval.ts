@@ -119,7 +119,7 @@ export async function run(args: string[]): Promise<void> {
   const retrievalRows: Record<string, unknown> = {};
   if (retrievalTableWanted && encoder) {
     const [{ Retriever }, { retrievalTable }] = await Promise.all([import('../retrieval/retriever.js'), import('../eval/retrieval-eval.js')]);
-    const retriever = await Retriever.open(String(values.bank), encoder, { expectedCodes: m.tok.imageLength, encodeImage: (image) => Int32Array.from(m.tok.image.encode([image])[0]!) });
+    const retriever = await Retriever.open(String(values.bank), encoder, { expectedCodes: m.tok.imageLength, codesVersion: m.tok.image.codesVersion, encodeImage: (image) => Int32Array.from(m.tok.image.encode([image])[0]!) });
     const used: Record<string, string[][]> = {};
     try {
       for (const [name, items] of [['shapes', shapesHeld], ['emoji', emojiHeld]] as const) {

@@ -78,7 +78,7 @@ async function retrieveFor(caption: string, k: number, encoder: import('../retri
   const [{ Retriever, ensureDefaultBank }, { RetrievalInputError }] = await Promise.all([import('../retrieval/retriever.js'), import('../retrieval/errors.js')]);
   try {
     const dir = bankDir ?? await ensureDefaultBank({ encoder });
-    const retriever = await Retriever.open(dir, encoder, { expectedCodes: m.tok.imageLength, encodeImage: (image) => Int32Array.from(m.tok.image.encode([image])[0]!) });
+    const retriever = await Retriever.open(dir, encoder, { expectedCodes: m.tok.imageLength, codesVersion: m.tok.image.codesVersion, encodeImage: (image) => Int32Array.from(m.tok.image.encode([image])[0]!) });
     try {
       return await retriever.forText(caption, k);
     } finally {

@@ -77,11 +77,13 @@ async function build(args: string[]): Promise<void> {
   for (const d of data) if (!existsSync(d)) throw new CliError(`dataset ${d} does not exist; build it with \`cm3leon data build\``);
   const encoder = await loadEncoder(String(values.encoder ?? DEFAULT_ENCODER));
   let encodeImages: ((images: import('../data/image.js').RgbImage[]) => Int32Array[]) | undefined;
+  let imageTokenizer: string | undefined;
   if (!values['no-tokens']) {
     const dir = String(values['image-tokenizer'] ?? DEFAULT_IMAGE_TOKENIZER);
     const { ImageTokenizer } = await import('../tokenizers/vq/image-tokenizer.js');
     const vq = await userErrors(async () => ImageTokenizer.load(dir));
     encodeImages = (images) => vq.encode(images).map((g) => Int32Array.from(g));
+    imageTokenizer = vq.codesVersion;
   }
   const progress = (done: number, total: number): void => {
     if (done === total || done % 2048 < 256) console.error(`${done}/${total} documents`);
@@ -90,11 +92,11 @@ async function build(args: string[]): Promise<void> {
   let info;
   if (values.images) {
     const { buildCollectionBank } = await import('../retrieval/collection.js');
-    info = await userErrors(() => buildCollectionBank({ dir: String(values.images), out, encoder, encodeImages, index: indexChoice, onProgress: progress }));
+    info = await userErrors(() => buildCollectionBank({ dir: String(values.images), out, encoder, encodeImages, imageTokenizer, index: indexChoice, onProgress: progress }));
   } else {
     const { buildMemoryBank } = await import('../retrieval/build-bank.js');
     info = await userErrors(() => buildMemoryBank({
-      data, out, encoder, encodeImages, thumbnails: 64, index: indexChoice, onProgress: progress,
+      data, out, encoder, encodeImages, imageTokenizer, thumbnails: 64, index: indexChoice, onProgress: progress,
       limit, log: (line) => console.error(line),
     }));
   }

@@ -150,7 +150,7 @@ export async function run(args: string[]): Promise<void> {
   });
   await withHostCopies(result.model.parameters(), () => saveDecoder(outDir, result.model, { step: String(result.step) }, { eos: ids.eos, pad: ids.pad }));
   setBackend('cpu');
-  const info = { textTokenizer: relative(outDir, textPath), imageTokenizer: relative(outDir, imageDir), preset, trainedWith: `cm3leon train ${args.join(' ')}` };
+  const info = { textTokenizer: relative(outDir, textPath), imageTokenizer: relative(outDir, imageDir), imageTokenizerCodes: tok.image.codesVersion, preset, trainedWith: `cm3leon train ${args.join(' ')}` };
   writeFileAtomic(join(outDir, MODEL_INFO), `${JSON.stringify(info, null, 2)}\n`);
   console.log(`wrote ${outDir}: step ${result.step}, train loss ${result.lastLoss.toFixed(4)}, held-out loss ${result.evalLoss?.toFixed(4)}, ${((performance.now() - t0) / 60000).toFixed(1)} min`);
 }

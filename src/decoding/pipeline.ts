@@ -25,6 +25,11 @@ export interface ModelInfo {
   /** Paths relative to the model directory. */
   textTokenizer: string;
   imageTokenizer: string;
+  /**
+   * The codesVersion of the image tokenizer the model was trained with: load refuses a tokenizer
+   * whose images get other codes. Absent in models saved before it was recorded (not checked).
+   */
+  imageTokenizerCodes?: string;
   preset?: string;
   trainedWith?: string;
 }
@@ -48,6 +53,11 @@ export class Cm3leon {
     }
     const base = resolve(dir);
     const tok = MultimodalTokenizer.load(resolve(base, info.textTokenizer), resolve(base, info.imageTokenizer));
+    const codes = tok.image.codesVersion;
+    if (info.imageTokenizerCodes !== undefined && info.imageTokenizerCodes !== codes) {
+      throw new Error(`model ${dir} was trained on the codes of image tokenizer ${info.imageTokenizerCodes}, but ${info.imageTokenizer} (${MODEL_INFO}) makes ${codes}: `
+        + 'its pictures would be nonsense. Point imageTokenizer at the tokenizer it was trained with, or retrain the model on this one (cm3leon train)');
+    }
     const previous = T.getBackend().name;
     if (o.backend) T.setBackend(o.backend);
     let model: Decoder;

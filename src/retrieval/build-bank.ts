@@ -24,6 +24,8 @@ export interface BuildBankOptions {
   log?: (line: string) => void;
   /** The image tokenizer: when given, each row stores its image's VQ codes (one array per image, in order). */
   encodeImages?: (images: RgbImage[]) => Int32Array[] | Promise<Int32Array[]>;
+  /** The codesVersion of the tokenizer behind encodeImages, recorded in bank.json (retrieval checks it). */
+  imageTokenizer?: string;
   /** Store a PNG thumbnail whose longer side is this many pixels (never enlarged), e.g. 32. */
   thumbnails?: number;
   /** Called after each batch with documents written so far and the total to write. */
@@ -57,7 +59,7 @@ export async function buildMemoryBank(options: BuildBankOptions): Promise<BankIn
   }
   const total = plan.reduce((n, p) => n + p.docs.length, 0);
   let done = 0;
-  const writer = await MemoryBankWriter.create(options.out, { dim: options.encoder.dim, encoder: options.encoder.id });
+  const writer = await MemoryBankWriter.create(options.out, { dim: options.encoder.dim, encoder: options.encoder.id, imageTokenizer: options.imageTokenizer });
   try {
     for (const { dir, name, docs: all } of plan) {
       const ds = await openDataset(dir);

@@ -20,6 +20,8 @@ export interface CollectionOptions {
   encoder: BiEncoder;
   /** VQ codes per image (stored so the bank can feed retrieval-augmented generation). */
   encodeImages?: (images: RgbImage[]) => Int32Array[];
+  /** The codesVersion of the tokenizer behind encodeImages, recorded in bank.json (retrieval checks it). */
+  imageTokenizer?: string;
   /** Thumbnail side in pixels (default 64, the models' image size: codes can be made from it). */
   thumbnails?: number;
   index?: IndexChoice;
@@ -75,7 +77,7 @@ export async function buildCollectionBank(o: CollectionOptions): Promise<BankInf
   const entries = listCollection(o.dir);
   const batch = o.batch ?? 256;
   const thumb = o.thumbnails ?? 64;
-  const writer = await MemoryBankWriter.create(o.out, { dim: o.encoder.dim, encoder: o.encoder.id });
+  const writer = await MemoryBankWriter.create(o.out, { dim: o.encoder.dim, encoder: o.encoder.id, imageTokenizer: o.imageTokenizer });
   try {
     for (let i = 0; i < entries.length; i += batch) {
       const chunk = entries.slice(i, i + batch);

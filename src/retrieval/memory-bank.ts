@@ -144,9 +144,11 @@ export class MemoryBankWriter {
     private readonly db: Connection,
     private readonly mods: LanceModules,
     private readonly batchRows: number,
+    private readonly imageTokenizer: string | undefined,
   ) {}
 
-  static async create(dir: string, options: { dim: number; encoder: EncoderId; batchRows?: number }): Promise<MemoryBankWriter> {
+  /** `imageTokenizer`: the codesVersion of the tokenizer behind the rows' image tokens, recorded in bank.json. */
+  static async create(dir: string, options: { dim: number; encoder: EncoderId; batchRows?: number; imageTokenizer?: string }): Promise<MemoryBankWriter> {
     if (!Number.isInteger(options.dim) || options.dim < 1) throw new RetrievalInputError(`bank dimension must be a positive whole number, got ${options.dim}`);
     const mods = await loadModules();
     const target = resolve(dir);
@@ -154,7 +156,7 @@ export class MemoryBankWriter {
     rmSync(partialDir, { recursive: true, force: true });
     mkdirSync(partialDir, { recursive: true });
     const db = await mods.lancedb.connect(join(partialDir, 'lance'));
-    return new MemoryBankWriter(target, partialDir, options.dim, options.encoder, db, mods, options.batchRows ?? 4096);
+    return new MemoryBankWriter(target, partialDir, options.dim, options.encoder, db, mods, options.batchRows ?? 4096, options.imageTokenizer);
   }
 
   get rows(): number {
@@ -197,7 +199,8 @@ export class MemoryBankWriter {
     this.table?.close();
     this.db.close();
     const info: BankInfo = {
-      formatVersion: FORMAT_VERSION, dim: this.dim, encoder: this.encoder, counts: this.counts, sources,
+      formatVersion: FORMAT_VERSION, dim: this.dim, encoder: this.encoder, counts: this.counts,
+      ...(this.imageTokenizer && this.counts.withTokens ? { imageTokenizer: this.imageTokenizer } : {}), sources,
       buildSeconds: Math.round((Date.now() - this.started) / 100) / 10, index,
     };
     writeInfo(this.partialDir, info);

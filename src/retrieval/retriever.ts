@@ -37,6 +37,11 @@ export interface RetrieverOptions {
    * which keeps its first-use build to about a minute.
    */
   encodeImage?: (image: RgbImage) => Int32Array;
+  /**
+   * The model's image tokenizer's codesVersion: a bank whose stored codes came from another
+   * tokenizer (or from one it did not record) is refused, since its codes mean other pictures.
+   */
+  codesVersion?: string;
 }
 
 export class Retriever {
@@ -44,7 +49,14 @@ export class Retriever {
 
   /** Opens `dir`, refusing a bank built by another encoder (or version). */
   static async open(dir: string, encoder: BiEncoder, o: RetrieverOptions = {}): Promise<Retriever> {
-    return new Retriever(await openMemoryBank(dir, { encoder: encoder.id }), encoder, o);
+    const bank = await openMemoryBank(dir, { encoder: encoder.id });
+    const stored = bank.info.imageTokenizer;
+    if (o.codesVersion !== undefined && (bank.info.counts.withTokens ?? 0) > 0 && stored !== o.codesVersion) {
+      bank.close();
+      const made = stored ? `image tokenizer ${stored}` : 'an image tokenizer it did not record';
+      throw new RetrievalInputError(`${dir} stores image codes made by ${made}; this model reads the codes of ${o.codesVersion}. Rebuild the bank with \`cm3leon retrieve build\` (its default tokenizer is the shipped one)`);
+    }
+    return new Retriever(bank, encoder, o);
   }
 
   /** The k documents to prepend for a text query (k = 0: none), best first. */

@@ -82,6 +82,11 @@ export interface BankInfo {
     /** Format 2: rows that have image tokens / a thumbnail. */
     withTokens?: number; withThumbnails?: number;
   };
+  /**
+   * The image tokenizer whose codes the rows store (its `codesVersion`, e.g. "vq@0123456789ab").
+   * Absent in banks without codes and in banks built before it was recorded.
+   */
+  imageTokenizer?: string;
   /** Free-form notes from the builder (sources, options). */
   sources: string[];
   buildSeconds: number;

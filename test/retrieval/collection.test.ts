@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { ClipEncoder } from '../../src/retrieval/clip-encoder.js';
 import { openMemoryBank } from '../../src/retrieval/memory-bank.js';
 import { Retriever } from '../../src/retrieval/retriever.js';
 import { loadTokenizerJson } from '../../src/tokenizers/tokenizer-json.js';
+import { ImageTokenizer } from '../../src/tokenizers/vq/image-tokenizer.js';
 
 const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const TOKENIZER = 'models/text-tokenizer/tokenizer.json';
@@ -110,7 +111,20 @@ test('retriever: documents with their VQ codes, rules applied, k = 0 retrieves n
     }
     const opened = await openMemoryBank(bank);
     assert.equal(opened.info.counts.rows, 3);
+    // The bank records whose codes it stores (the default tokenizer, the shipped one); a model
+    // reading another tokenizer's codes is refused at open, the matching one is not.
+    const shipped = ImageTokenizer.load('models/image-tokenizer').codesVersion;
+    assert.equal(opened.info.imageTokenizer, shipped);
     opened.close();
+    await assert.rejects(Retriever.open(bank, enc, { codesVersion: 'vq@000000000000' }),
+      new RegExp(`stores image codes made by image tokenizer ${shipped}; this model reads the codes of vq@000000000000\\. Rebuild the bank`));
+    (await Retriever.open(bank, enc, { codesVersion: shipped })).close();
+    // A bank from before the tokenizer was recorded: its codes cannot be vouched for.
+    const infoPath = join(bank, 'bank.json');
+    const older = JSON.parse(readFileSync(infoPath, 'utf8')) as Record<string, unknown>;
+    delete older['imageTokenizer'];
+    writeFileSync(infoPath, JSON.stringify(older));
+    await assert.rejects(Retriever.open(bank, enc, { codesVersion: shipped }), /made by an image tokenizer it did not record/);
 
     // A bank without codes (64 px images only): the retriever makes them from the stored image.
     const bare = join(dir, 'bare');
@@ -125,6 +139,11 @@ test('retriever: documents with their VQ codes, rules applied, k = 0 retrieves n
     } finally {
       lazy.close();
     }
+    // No stored codes: nothing to check, whatever the model's tokenizer.
+    const bareBank = await openMemoryBank(bare);
+    assert.equal(bareBank.info.imageTokenizer, undefined);
+    bareBank.close();
+    (await Retriever.open(bare, enc, { codesVersion: 'vq@000000000000' })).close();
     const none = await Retriever.open(bare, enc);
     try {
       await assert.rejects(none.forText('a green square', 1), /has no image tokens/);

@@ -265,6 +265,7 @@ test('decoder-only training keeps every code, changes only the decoder, lowers t
   const after = r.tokenizer.stateDict();
   assertOnlyPartMoved(before, after, 'decoder', 'decoder-only');
   assert.deepEqual(ImageTokenizer.load(join(dir, 'dec-only')).encode(probe), codesBefore);
+  assert.equal(r.tokenizer.codesVersion, start.codesVersion, 'same codes, same codes version');
   const first = r.losses.slice(0, 5).reduce((a, b) => a + b) / 5;
   const last = r.losses.slice(-5).reduce((a, b) => a + b) / 5;
   assert.ok(last < first, `loss ${first.toFixed(4)} -> ${last.toFixed(4)}`);
@@ -297,6 +298,7 @@ test('encoder-only training keeps the codebook and decoder bit for bit (every gr
   });
   const after = r.tokenizer.stateDict();
   assertOnlyPartMoved(before, after, 'encoder', 'encoder-only');
+  assert.notEqual(r.tokenizer.codesVersion, start.codesVersion, 'images get other codes: a new codes version');
   const saved = ImageTokenizer.load(join(dir, 'enc-only'));
   assert.deepEqual([...saved.decode([grid])[0]!.rgb], [...decodedBefore], 'a code grid decodes to the same pixels');
   // The frozen parts take gradients again afterwards (a later whole-model run trains them).
@@ -317,6 +319,7 @@ test('a decoder grown by residual blocks decodes exactly as before, keeps codes,
   const probe = scenes(4, 16, 21);
   const grids = tok.encode(probe);
   assert.deepEqual(grown.encode(probe), grids);
+  assert.equal(grown.codesVersion, tok.codesVersion);
   assert.deepEqual(grown.decode(grids).map((im) => Array.from(im.rgb)), tok.decode(grids).map((im) => Array.from(im.rgb)));
   grown.save(join(dir, 'grown'));
   const loaded = ImageTokenizer.load(join(dir, 'grown'));
@@ -336,6 +339,23 @@ test('save/load round trip and clear errors on corrupt or mismatched files', () 
   const imgs = scenes(2, 16);
   assert.deepEqual(back.encode(imgs), tok.encode(imgs));
   assert.deepEqual(back.decode(tok.encode(imgs)), tok.decode(tok.encode(imgs)));
+  // The codes version: stable across save/load, blind to the decoder, moved by any encoder or codebook weight.
+  assert.match(tok.codesVersion, /^vq@[0-9a-f]{12}$/);
+  assert.equal(back.codesVersion, tok.codesVersion);
+  assert.notEqual(new ImageTokenizer(TINY, 6).codesVersion, tok.codesVersion);
+  const nudged = (prefix: string) => {
+    const state = back.stateDict();
+    const [name, entry] = [...state].find(([k]) => k.startsWith(prefix))!;
+    const data = Float32Array.from(entry.data as Float32Array);
+    data[0] = data[0]! + 0.5;
+    state.set(name, { shape: entry.shape, data });
+    const t = new ImageTokenizer(TINY);
+    t.loadStateDict(state);
+    return t.codesVersion;
+  };
+  assert.equal(nudged('decoder.'), tok.codesVersion, 'a decoder weight does not change it');
+  assert.notEqual(nudged('quantizer.'), tok.codesVersion, 'a codebook weight does');
+  assert.notEqual(nudged('encoder.'), tok.codesVersion, 'an encoder weight does');
 
   assert.throws(() => ImageTokenizer.load(join(dir, 'nothing')), (e: Error) => e instanceof TokenizerError && /config.json is missing/.test(e.message));
   const weights = readFileSync(join(path, 'model.safetensors'));

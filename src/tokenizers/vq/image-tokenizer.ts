@@ -9,6 +9,7 @@
  * another save is detected. Each file is written atomically (temp file + rename).
  */
 import '../../backends/cpu/index.js'; // registers the CPU backends, so the tokenizer works without the package entry
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RgbImage } from '../../data/image.js';
@@ -52,6 +53,25 @@ export class ImageTokenizer extends Module {
 
   get imageSize(): number {
     return this.config.imageSize;
+  }
+
+  /**
+   * What the codes mean, as a fingerprint: "vq@" + 12 hex digits of a sha256 over the config that
+   * shapes encoding (size, factor, codebook, encoder widths) and the encoder's and codebook's
+   * weights. Training the decoder alone keeps it (every image keeps its codes); training the encoder
+   * or the codebook changes it. A model trained on codes, and a bank storing them, record it, so
+   * codes from another tokenizer are refused rather than read as nonsense.
+   */
+  get codesVersion(): string {
+    const { imageSize, factor, codebookSize, codeDim, channels, resBlocks, groups } = this.config;
+    const h = createHash('sha256').update(JSON.stringify({ imageSize, factor, codebookSize, codeDim, channels, resBlocks, groups }));
+    for (const [prefix, part] of [['encoder', this.encoder], ['quantizer', this.quantizer]] as const) {
+      for (const [name, p] of part.namedParameters(prefix)) {
+        const d = p.dataSync() as Float32Array;
+        h.update(name).update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+      }
+    }
+    return `vq@${h.digest('hex').slice(0, 12)}`;
   }
 
   /** Training forward pass: x (B, 3, S, S) in [-1, 1] -> reconstruction and quantiser outputs. */
