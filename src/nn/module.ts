@@ -5,6 +5,7 @@
  */
 // Everything that builds modules needs a device: registering the CPU backends here makes it so.
 import '../backends/cpu/index.js';
+import { createHash } from 'node:crypto';
 import { Tensor, noGrad, tensor } from '../tensor/index.js';
 import type { TypedArray } from '../tensor/index.js';
 
@@ -91,4 +92,18 @@ export function assignData(t: Tensor, data: TypedArray | number[]): void {
     t.backend.kernels.assign(t, src);
     src.dispose();
   });
+}
+
+/**
+ * A version of some weights: the first 12 hex digits of a sha256 over `header` (a config as JSON)
+ * and each parameter's name and f32 bytes, in order. Banks and models record such versions so
+ * that data made by other weights is refused.
+ */
+export function weightsHash(header: string, params: Iterable<[string, Tensor]>): string {
+  const h = createHash('sha256').update(header);
+  for (const [name, p] of params) {
+    const d = p.dataSync() as Float32Array;
+    h.update(name).update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+  }
+  return h.digest('hex').slice(0, 12);
 }

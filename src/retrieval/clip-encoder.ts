@@ -5,11 +5,10 @@
  * weights is refused (memory-bank.ts). Embedding runs in chunks under noGrad on the CPU backend.
  * Not here: training (clip-train.ts).
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { RgbImage } from '../data/image.js';
-import { loadSafetensors, saveSafetensors, writeFileAtomic } from '../nn/index.js';
+import { loadSafetensors, saveSafetensors, weightsHash, writeFileAtomic } from '../nn/index.js';
 import { noGrad, tensor, tidy, type Tensor } from '../tensor/index.js';
 import type { BpeTokenizer } from '../tokenizers/bpe.js';
 import { loadTokenizerJson } from '../tokenizers/tokenizer-json.js';
@@ -152,10 +151,5 @@ function rows(t: Tensor): Float32Array[] {
 
 /** sha256 of the config and every parameter's bytes, 12 hex digits. */
 function weightsVersion(model: ClipModel): string {
-  const h = createHash('sha256').update(JSON.stringify(model.config));
-  for (const [name, p] of model.namedParameters()) {
-    const d = p.dataSync() as Float32Array;
-    h.update(name).update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
-  }
-  return h.digest('hex').slice(0, 12);
+  return weightsHash(JSON.stringify(model.config), model.namedParameters());
 }

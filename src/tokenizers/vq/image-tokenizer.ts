@@ -9,11 +9,10 @@
  * another save is detected. Each file is written atomically (temp file + rename).
  */
 import '../../backends/cpu/index.js'; // registers the CPU backends, so the tokenizer works without the package entry
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RgbImage } from '../../data/image.js';
-import { Module, assignData, loadSafetensors, saveSafetensors, writeFileAtomic, type TensorEntry } from '../../nn/index.js';
+import { Module, assignData, loadSafetensors, saveSafetensors, weightsHash, writeFileAtomic, type TensorEntry } from '../../nn/index.js';
 import { noGrad, tensor, tidy, Rng, type Tensor } from '../../tensor/index.js';
 import { TokenizerError } from '../errors.js';
 import { Decoder, Encoder } from './autoencoder.js';
@@ -64,14 +63,8 @@ export class ImageTokenizer extends Module {
    */
   get codesVersion(): string {
     const { imageSize, factor, codebookSize, codeDim, channels, resBlocks, groups } = this.config;
-    const h = createHash('sha256').update(JSON.stringify({ imageSize, factor, codebookSize, codeDim, channels, resBlocks, groups }));
-    for (const [prefix, part] of [['encoder', this.encoder], ['quantizer', this.quantizer]] as const) {
-      for (const [name, p] of part.namedParameters(prefix)) {
-        const d = p.dataSync() as Float32Array;
-        h.update(name).update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
-      }
-    }
-    return `vq@${h.digest('hex').slice(0, 12)}`;
+    const header = JSON.stringify({ imageSize, factor, codebookSize, codeDim, channels, resBlocks, groups });
+    return `vq@${weightsHash(header, [...this.encoder.namedParameters('encoder'), ...this.quantizer.namedParameters('quantizer')])}`;
   }
 
   /** Training forward pass: x (B, 3, S, S) in [-1, 1] -> reconstruction and quantiser outputs. */
