@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError } from './errors.js';
 
@@ -72,12 +72,10 @@ export async function run(args: string[]): Promise<void> {
   const { MultimodalTokenizer } = await import('../tokenizers/multimodal.js');
   const { captionRecords, recordDocuments } = await import('../tasks/caption-docs.js');
   const { Decoder } = await import('../model/decoder.js');
-  const { saveDecoder } = await import('../model/checkpoint.js');
+  const { saveModelDir } = await import('../model/model-dir.js');
   const { cm3Mask } = await import('../model/cm3.js');
   const { PackedSource } = await import('../train/packing.js');
   const { train } = await import('../train/trainer.js');
-  const { MODEL_INFO } = await import('../decoding/pipeline.js');
-  const { writeFileAtomic } = await import('../nn/index.js');
   const { withHostCopies } = await import('../tensor/index.js');
   type Rng = import('../tensor/index.js').Rng;
 
@@ -148,9 +146,8 @@ export async function run(args: string[]): Promise<void> {
     evalEvery: num(values, 'eval-every', 200), checkpointEvery: num(values, 'checkpoint-every', 100),
     stopAfter: values['stop-after'] === undefined ? undefined : num(values, 'stop-after', steps), resume: !!values.resume,
   });
-  await withHostCopies(result.model.parameters(), () => saveDecoder(outDir, result.model, { step: String(result.step) }, { eos: ids.eos, pad: ids.pad }));
+  const info = { textTokenizer: textPath, imageTokenizer: imageDir, imageTokenizerCodes: tok.image.codesVersion, preset, trainedWith: `cm3leon train ${args.join(' ')}` };
+  await withHostCopies(result.model.parameters(), () => saveModelDir(outDir, result.model, info, { metadata: { step: String(result.step) }, special: { eos: ids.eos, pad: ids.pad } }));
   setBackend('cpu');
-  const info = { textTokenizer: relative(outDir, textPath), imageTokenizer: relative(outDir, imageDir), imageTokenizerCodes: tok.image.codesVersion, preset, trainedWith: `cm3leon train ${args.join(' ')}` };
-  writeFileAtomic(join(outDir, MODEL_INFO), `${JSON.stringify(info, null, 2)}\n`);
   console.log(`wrote ${outDir}: step ${result.step}, train loss ${result.lastLoss.toFixed(4)}, held-out loss ${result.evalLoss?.toFixed(4)}, ${((performance.now() - t0) / 60000).toFixed(1)} min`);
 }

@@ -8,10 +8,9 @@
  * many captions (each with its guidance stream) as one batch, with the codes each gets alone.
  * Streaming: onToken(id, index, row) for every code, onPartialImage for previews while codes come.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type { RgbImage } from '../data/index.js';
 import { loadDecoder } from '../model/checkpoint.js';
+import { readModelInfo, MODEL_INFO } from '../model/model-dir.js';
 import type { Decoder } from '../model/decoder.js';
 import { imageSegment, textSegment, type Document } from '../tokenizers/document.js';
 import { MultimodalTokenizer } from '../tokenizers/multimodal.js';
@@ -19,20 +18,7 @@ import { generateImageBatch, generateImageBatchAsync, generateImageCodes, genera
 import * as T from '../tensor/index.js';
 import { allowRange, forbid } from './sampling.js';
 
-export const MODEL_INFO = 'cm3leon.json';
-
-export interface ModelInfo {
-  /** Paths relative to the model directory. */
-  textTokenizer: string;
-  imageTokenizer: string;
-  /**
-   * The codesVersion of the image tokenizer the model was trained with: load refuses a tokenizer
-   * whose images get other codes. Absent in models saved before it was recorded (not checked).
-   */
-  imageTokenizerCodes?: string;
-  preset?: string;
-  trainedWith?: string;
-}
+export { MODEL_INFO, type ModelInfo } from '../model/model-dir.js';
 
 export class Cm3leon {
   constructor(readonly model: Decoder, readonly tok: MultimodalTokenizer, readonly dir = '') {}
@@ -43,16 +29,8 @@ export class Cm3leon {
    * A decoder on WebGPU needs the async methods (generateImageAsync, captionAsync).
    */
   static load(dir: string, o: { backend?: string } = {}): Cm3leon {
-    const infoPath = join(dir, MODEL_INFO);
-    if (!existsSync(infoPath)) throw new Error(`model ${dir}: no ${MODEL_INFO} (is this a cm3leon model directory?)`);
-    let info: ModelInfo;
-    try {
-      info = JSON.parse(readFileSync(infoPath, 'utf8')) as ModelInfo;
-    } catch (err) {
-      throw new Error(`model ${dir}: ${MODEL_INFO} is not valid JSON (${(err as Error).message})`);
-    }
-    const base = resolve(dir);
-    const tok = MultimodalTokenizer.load(resolve(base, info.textTokenizer), resolve(base, info.imageTokenizer));
+    const info = readModelInfo(dir);
+    const tok = MultimodalTokenizer.load(info.textTokenizer, info.imageTokenizer);
     const codes = tok.image.codesVersion;
     if (info.imageTokenizerCodes !== undefined && info.imageTokenizerCodes !== codes) {
       throw new Error(`model ${dir} was trained on the codes of image tokenizer ${info.imageTokenizerCodes}, but ${info.imageTokenizer} (${MODEL_INFO}) makes ${codes}: `
