@@ -90,7 +90,7 @@ const roundRatio = (name: Variant): number => median(times[name].map((t, r) => t
 // One 64x64 image with the shipped model (prompt, 256 codes, VQ decode).
 let imageSeconds: number | null = null;
 if (!cfgOnly && existsSync('models/cm3leon-small/cm3leon.json')) {
-  const m = Cm3leon.load('models/cm3leon-small');
+  const m = Cm3leon.loadSync('models/cm3leon-small');
   m.generateImage('a large red circle on a white background', { seed: 0 });
   const t0 = performance.now();
   m.generateImage('a large red circle on a white background', { seed: 1 });

@@ -16,7 +16,19 @@ export function parseDevice(name: string): DeviceName {
   throw new Error(`unknown device '${name}' (expected ${deviceNames.join(', ')})`);
 }
 
-/** Makes `name` the default backend and returns it. */
+/**
+ * The backend a device name stands for, brought up when needed (WebGPU's adapter and device), as a
+ * value to pass on: the process-wide default backend is left as it is. What the library's loaders
+ * (`Cm3leon.load({ device })`) use.
+ */
+export async function resolveDevice(name: DeviceName | string = 'auto', options: WebGpuOptions = {}): Promise<Backend> {
+  const device = parseDevice(name);
+  if (device === 'cpu') return getBackend('cpu');
+  if (device === 'webgpu' || (await webGpuAvailable(options))) return initWebGpu({ ...options, makeDefault: false });
+  return getBackend('cpu');
+}
+
+/** Makes `name` the default backend for new tensors and returns it (engine users; loaders take a device instead). */
 export async function selectDevice(name: DeviceName | string = 'auto', options: WebGpuOptions = {}): Promise<Backend> {
   const device = parseDevice(name);
   if (device === 'cpu') return setBackend('cpu');

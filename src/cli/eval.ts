@@ -57,7 +57,7 @@ export async function run(args: string[]): Promise<void> {
   const { Cm3leon } = await import('../decoding/pipeline.js');
   const { loadCaptionItems, imageNll, evaluateShapes, captionSheet } = await import('../eval/generation-eval.js');
   const { writePng } = await import('../data/image.js');
-  const m = Cm3leon.load(modelDir);
+  const m = Cm3leon.loadSync(modelDir);
   const seed = Number(values.seed ?? 0);
   const t0 = performance.now();
   const log = (s: string): void => console.error(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${s}`);
@@ -77,7 +77,7 @@ export async function run(args: string[]): Promise<void> {
     const gen = (items: typeof emojiHeld) => items.slice(0, 16).map((it, i) => ({ caption: it.caption, image: m.generateImage(it.caption, { temperature: 1, topP: 0.9, seed: seed + i }).image }));
     writePng(join(out, 'emoji-heldout.png'), captionSheet(gen(emojiHeld)));
     writePng(join(out, 'emoji-train.png'), captionSheet(gen(emojiTrain)));
-    captions = emojiHeld.slice(0, 8).map((it) => ({ truth: it.caption, generated: m.caption(it.image, { temperature: 0 }) }));
+    captions = emojiHeld.slice(0, 8).map((it) => ({ truth: it.caption, generated: m.captionSync(it.image, { temperature: 0 }) }));
   }
   const encoder = wantEncoder ? (await import('../retrieval/clip-encoder.js')).ClipEncoder.load(encoderDir) : undefined;
   const { frechetDistance } = await import('../eval/fid.js');

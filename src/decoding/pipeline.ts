@@ -8,27 +8,49 @@
  * many captions (each with its guidance stream) as one batch, with the codes each gets alone.
  * Streaming: onToken(id, index, row) for every code, onPartialImage for previews while codes come.
  */
-import type { RgbImage } from '../data/index.js';
+import { fileURLToPath } from 'node:url';
+import { resolveDevice, type DeviceName } from '../backends/index.js';
+import { decodePng, type RgbImage } from '../data/index.js';
+import type { ClipEncoder } from '../retrieval/clip-encoder.js';
 import { loadDecoder } from '../model/checkpoint.js';
 import { readModelInfo, MODEL_INFO } from '../model/model-dir.js';
 import type { Decoder } from '../model/decoder.js';
 import { imageSegment, textSegment, type Document } from '../tokenizers/document.js';
 import { MultimodalTokenizer } from '../tokenizers/multimodal.js';
 import { generateImageBatch, generateImageBatchAsync, generateImageCodes, generateImageCodesAsync, generateText, generateTextAsync, type ImageRequest, type ImageSpan, type GenerateOptions, type TextOptions } from './generate.js';
-import * as T from '../tensor/index.js';
+import type { RetrievedDocument } from '../retrieval/retriever.js';
 import { allowRange, forbid } from './sampling.js';
 
 export { MODEL_INFO, type ModelInfo } from '../model/model-dir.js';
+
+/** The shipped model (`models/cm3leon-small` in the package): what `Cm3leon.load()` loads. */
+export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../../models/cm3leon-small', import.meta.url));
+
+export interface LoadOptions {
+  /** Where the decoder runs: 'cpu' (default), 'webgpu', or 'auto' (WebGPU when an adapter exists). */
+  device?: DeviceName;
+}
+
+/** An image to caption: decoded pixels, an image file's path, or its bytes. */
+export type ImageInput = RgbImage | string | Uint8Array;
 
 export class Cm3leon {
   constructor(readonly model: Decoder, readonly tok: MultimodalTokenizer, readonly dir = '') {}
 
   /**
-   * Loads a model directory. `backend` (default: the current default backend) places the decoder
-   * there, e.g. 'webgpu' after `await selectDevice('webgpu')`; the tokenizers stay on the CPU.
-   * A decoder on WebGPU needs the async methods (generateImageAsync, captionAsync).
+   * Loads a model directory (default: the shipped model) with its decoder on `device`; the
+   * tokenizers stay on the CPU. The process-wide default backend is not changed.
    */
-  static load(dir: string, o: { backend?: string } = {}): Cm3leon {
+  static async load(dir: string = DEFAULT_MODEL_DIR, o: LoadOptions = {}): Promise<Cm3leon> {
+    const backend = await resolveDevice(o.device ?? 'cpu');
+    return Cm3leon.loadSync(dir, { backend: backend.name });
+  }
+
+  /**
+   * Cm3leon.load without device set-up: `backend` names a backend already up (default 'cpu').
+   * A decoder on WebGPU needs the async methods (generate, caption, generateImageAsync, ...).
+   */
+  static loadSync(dir: string = DEFAULT_MODEL_DIR, o: { backend?: string } = {}): Cm3leon {
     const info = readModelInfo(dir);
     const tok = MultimodalTokenizer.load(info.textTokenizer, info.imageTokenizer);
     const codes = tok.image.codesVersion;
@@ -36,14 +58,8 @@ export class Cm3leon {
       throw new Error(`model ${dir} was trained on the codes of image tokenizer ${info.imageTokenizerCodes}, but ${info.imageTokenizer} (${MODEL_INFO}) makes ${codes}: `
         + 'its pictures would be nonsense. Point imageTokenizer at the tokenizer it was trained with, or retrain the model on this one (cm3leon train)');
     }
-    const previous = T.getBackend().name;
-    if (o.backend) T.setBackend(o.backend);
-    let model: Decoder;
-    try {
-      model = loadDecoder(dir);
-    } finally {
-      T.setBackend(previous);
-    }
+    // Built on the CPU, where the checkpoint's bytes are, then moved as a whole.
+    const model = loadDecoder(dir).moveTo(o.backend ?? 'cpu');
     if (model.config.vocabSize !== tok.vocab.size) {
       throw new Error(`model ${dir}: the decoder has ${model.config.vocabSize} ids but its tokenizers make ${tok.vocab.size}`);
     }
@@ -195,13 +211,53 @@ export class Cm3leon {
     };
   }
 
+  /**
+   * Text-to-image on any backend: one image for the caption (seed o.seed ?? 0; temperature 1 and
+   * top-p 0.9 unless given, as on the command line), with `retrieve`
+   * documents retrieved for the caption first (`bank`, default: the installed datasets' bank built
+   * on first use; `encoder`, default: the shipped bi-encoder) and prepended as context.
+   */
+  async generate(caption: string, o: GenerateImageOptions = {}): Promise<GeneratedImage> {
+    // The command line's defaults (temperature 1, nucleus 0.9), so the API and `cm3leon generate` agree.
+    const { retrieve, bank, encoder, ...rest } = { temperature: 1, topP: 0.9, ...o };
+    const retrieved = retrieve ? await this.retrieve(caption, retrieve, { bank, encoder }) : [];
+    const context = [...(rest.context ?? []), ...retrieved.map((d) => [textSegment(d.text), imageSegment(d.codes)])];
+    const r = await this.generateImageAsync(caption, { ...rest, context });
+    return { ...r, seed: rest.seed ?? 0, retrieved };
+  }
+
+  /** generateSamples (samples.ts): several seeds, a CFG/CD-K mixture, batching, CLIP reranking. */
+  async generateSamples(caption: string, o: import('./samples.js').SampleOptions = {}): Promise<import('./samples.js').Sample[]> {
+    const { generateSamples } = await import('./samples.js');
+    return generateSamples(this, caption, o);
+  }
+
+  /** Documents for a caption from a memory bank, by the bi-encoder and the paper's rules (see retrieval-context.ts). */
+  async retrieve(caption: string, k: number, o: { bank?: string; encoder?: ClipEncoder | string } = {}): Promise<RetrievedDocument[]> {
+    const { retrieveDocuments } = await import('./retrieval-context.js');
+    return retrieveDocuments(caption, k, { ...o, tok: this.tok });
+  }
+
+  /** Captions an image (pixels, a file path or file bytes) on any backend: greedy by default. */
+  async caption(image: ImageInput, o: GenerateOptions & { maxTokens?: number } = {}): Promise<string> {
+    return this.captionAsync(await this.readInput(image), { temperature: 0, ...o });
+  }
+
+  private async readInput(image: ImageInput): Promise<RgbImage> {
+    if (typeof image === 'string' || image instanceof Uint8Array) {
+      const { readFile } = await import('node:fs/promises');
+      return decodePng(typeof image === 'string' ? await readFile(image) : image);
+    }
+    return image;
+  }
+
   /** Captions an image: `<eos> image <break>` then text until `<eos>`. Decoder on a CPU backend. */
-  caption(image: RgbImage, o: GenerateOptions & { maxTokens?: number } = {}): string {
+  captionSync(image: RgbImage, o: GenerateOptions & { maxTokens?: number } = {}): string {
     const r = this.captionRequest(image, o);
     return this.tok.text.decode(generateText(this.model, r.prompt, r.options));
   }
 
-  /** caption for a decoder on any backend. */
+  /** captionSync for a decoder on any backend. */
   async captionAsync(image: RgbImage, o: GenerateOptions & { maxTokens?: number } = {}): Promise<string> {
     const r = this.captionRequest(image, o);
     return this.tok.text.decode(await generateTextAsync(this.model, r.prompt, r.options));
@@ -221,6 +277,24 @@ export type ImageOptions = Omit<GenerateOptions, 'guidance'> & {
   onPartialImage?: (p: PartialImage) => void;
   partialEvery?: number;
 };
+
+export type GenerateImageOptions = ImageOptions & {
+  /** Retrieve this many documents (1 or 2) for the caption and prepend them. */
+  retrieve?: number;
+  /** The memory bank to retrieve from (a directory, `cm3leon index build`). */
+  bank?: string;
+  /** The bi-encoder (or its directory) that retrieves; default the shipped one. */
+  encoder?: ClipEncoder | string;
+};
+
+export interface GeneratedImage {
+  image: RgbImage;
+  /** Codebook indices, row-major over the grid. */
+  codes: Int32Array;
+  seed: number;
+  /** The documents prepended, in order (empty without `retrieve`). */
+  retrieved: RetrievedDocument[];
+}
 
 export interface PartialImage {
   /** The caption's index in generateImages (0 for generateImage). */

@@ -133,7 +133,7 @@ export function evaluateShapes(m: Cm3leon, items: readonly CaptionItem[], o: { t
   let captionCount = 0;
   items.forEach((item) => {
     if (item.objects?.length !== 1 || o.caption === false) return;
-    const text = m.caption(item.image, { temperature: 0 }).toLowerCase();
+    const text = m.captionSync(item.image, { temperature: 0 }).toLowerCase();
     const t = item.objects[0]!;
     const words = new Set(text.split(/[^a-z]+/));
     const namesShape = SHAPE_NAMES.filter((s) => words.has(s));

@@ -76,6 +76,32 @@ export abstract class Module {
     }
   }
 
+  /**
+   * Moves every parameter to `backend` (a backend name: 'cpu', 'webgpu'), replacing each parameter
+   * field by a copy there and freeing the old one. Parameters are found as namedParameters finds
+   * them. A no-op for parameters already there. Returns this.
+   */
+  moveTo(backend: string): this {
+    const move = (p: Tensor): Tensor => {
+      if (p.backend.name === backend) return p;
+      const moved = parameter(tensor(p.dataSync(), p.shape, { dtype: p.dtype, backend }));
+      p.dispose();
+      return moved;
+    };
+    const fields = this as unknown as Record<string, unknown>;
+    for (const [key, value] of Object.entries(this)) {
+      if (isParameter(value)) fields[key] = move(value);
+      else if (value instanceof Module) value.moveTo(backend);
+      else if (Array.isArray(value)) {
+        value.forEach((item, i) => {
+          if (item instanceof Module) item.moveTo(backend);
+          else if (isParameter(item)) value[i] = move(item);
+        });
+      }
+    }
+    return this;
+  }
+
   zeroGrad(): void {
     for (const p of this.parameters()) {
       if (p.grad) p.grad.dispose();

@@ -71,13 +71,13 @@ test('data -> tokenizers -> train -> generate -> caption, through the CLI', () =
   assert.equal(r.code, 2);
   assert.match(r.err, /--batch must be an integer in \[1, 64\], got '0'/);
   // The API: several captions as one batch, streamed per row, with previews of the partial images.
-  const m = Cm3leon.load(join(dir, 'model'));
+  const m = Cm3leon.loadSync(join(dir, 'model'));
   // The model records whose codes it learnt; a tokenizer that gives images other codes is refused.
   const infoPath = join(dir, 'model', 'cm3leon.json');
   const info = readFileSync(infoPath, 'utf8');
   assert.equal((JSON.parse(info) as { imageTokenizerCodes: string }).imageTokenizerCodes, ImageTokenizer.load(join(dir, 'vq')).codesVersion);
   writeFileSync(infoPath, JSON.stringify({ ...JSON.parse(info), imageTokenizerCodes: 'vq@000000000000' }));
-  assert.throws(() => Cm3leon.load(join(dir, 'model')), /trained on the codes of image tokenizer vq@000000000000, but .*vq \(cm3leon\.json\) makes vq@[0-9a-f]{12}/);
+  assert.throws(() => Cm3leon.loadSync(join(dir, 'model')), /trained on the codes of image tokenizer vq@000000000000, but .*vq \(cm3leon\.json\) makes vq@[0-9a-f]{12}/);
   writeFileSync(infoPath, info);
   const captions = ['a large red circle in the centre', 'a small blue square'];
   const partial: { row: number; done: number; gray: boolean }[] = [];
