@@ -83,3 +83,19 @@ test('the shipped model gives pinned bytes for the README prompt (API and CLI)',
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('Cm3leon.load({ device: "webgpu" }) places the decoder there and leaves the default backend alone', { skip: !shipped && 'no shipped model' }, async (t) => {
+  const { initTestWebGpu } = await import('../helpers.js');
+  const skip = await initTestWebGpu();
+  if (skip) return t.skip(skip);
+  const { Cm3leon, getBackend } = await import('cm3leon' as string) as typeof import('../../src/index.js');
+  const before = getBackend().name;
+  const gpu = await Cm3leon.load(undefined, { device: 'webgpu' });
+  assert.equal(getBackend().name, before, 'the default backend is unchanged');
+  assert.ok(gpu.model.parameters().every((p) => p.backend.name === 'webgpu'), 'every decoder parameter is on webgpu');
+  const cpu = await Cm3leon.load();
+  assert.ok(cpu.model.parameters().every((p) => p.backend.name === 'cpu'));
+  // Greedy captions of the same image agree (float rounding differs, the argmax path does not here).
+  const { image } = await cpu.generate('a small blue square', { cfg: 3, seed: 1 });
+  assert.equal(await gpu.caption(image, { maxTokens: 12 }), await cpu.caption(image, { maxTokens: 12 }));
+});
