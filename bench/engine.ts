@@ -155,3 +155,19 @@ export async function runEngineBench(o: EngineBenchOptions = {}): Promise<Record
   }
   return out;
 }
+
+/**
+ * Run as a script (what `cm3leon bench engine` starts):
+ *   node dist/bench/engine.js [--json] [--quick] [--no-peer] [--steps N]
+ * The flags are checked by the command before it starts this.
+ */
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--steps');
+  const json = args.includes('--json');
+  const result = await runEngineBench({
+    quick: args.includes('--quick'), peer: !args.includes('--no-peer'), steps: at >= 0 ? Number(args[at + 1]) : undefined,
+    log: json ? (m) => console.error(m) : (m) => console.log(m),
+  });
+  console.log(json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
+}

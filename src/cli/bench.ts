@@ -1,4 +1,10 @@
-/** `cm3leon bench engine [--json] [--quick] [--no-peer] [--steps N]`: the engine benchmark (bench/engine.ts). */
+/**
+ * `cm3leon bench engine [--json] [--quick] [--no-peer] [--steps N]`: checks the flags, then runs the
+ * engine benchmark script (bench/engine.ts) in a child process: the library never imports bench/.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CliError } from './errors.js';
 
@@ -22,8 +28,8 @@ export async function run(args: string[]): Promise<void> {
   }
   const steps = values.steps === undefined ? undefined : Number(values.steps);
   if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) throw new CliError(`bench engine: --steps must be a positive integer, got '${values.steps}'`);
-  const { runEngineBench } = await import('../../bench/engine.js');
-  const json = !!values.json;
-  const result = await runEngineBench({ quick: values.quick, steps, peer: !values['no-peer'], log: json ? (m) => console.error(m) : (m) => console.log(m) });
-  console.log(json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
+  const script = fileURLToPath(new URL('../../bench/engine.js', import.meta.url));
+  if (!existsSync(script)) throw new CliError(`bench engine: ${script} not found (the benchmarks ship with the repository; run npm run build)`);
+  const r = spawnSync(process.execPath, [script, ...rest], { stdio: 'inherit' });
+  if (r.status !== 0) process.exitCode = r.status ?? 1;
 }
