@@ -28,9 +28,27 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import sharp from 'sharp';
+import type { Sharp, SharpOptions } from 'sharp';
 import { DataInputError } from './errors.js';
 import type { RgbImage } from './image.js';
+
+type SharpFactory = (input: Buffer | Uint8Array, options?: SharpOptions) => Sharp;
+let sharpFactory: SharpFactory | undefined;
+
+/**
+ * sharp, loaded on first use: the data module is imported by every command, most of which never
+ * touch a user's image, and a platform without a prebuilt libvips then fails only where one is read.
+ */
+async function loadSharp(): Promise<SharpFactory> {
+  if (!sharpFactory) {
+    try {
+      sharpFactory = (await import('sharp')).default as SharpFactory;
+    } catch (err) {
+      throw new DataInputError(`cannot load sharp (libvips), needed to read and write images: ${oneLine((err as Error).message)}`);
+    }
+  }
+  return sharpFactory;
+}
 
 export interface ReadImageOptions {
   /** Resize to size x size (see the header for the policy). */
@@ -80,6 +98,7 @@ export async function readImage(source: string | Uint8Array, o: ReadImageOptions
     throw new DataInputError(`${name}: ${reason}`);
   };
   const maxPixels = o.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (!(maxPixels >= 1)) fail(`maxPixels must be at least 1, got ${maxPixels}`);
   const size = o.size;
   if (size !== undefined && (!Number.isInteger(size) || size < 1)) fail(`size must be a positive whole number, got ${size}`);
   if (o.fit !== undefined && o.fit !== 'crop' && o.fit !== 'pad') fail(`fit must be 'crop' or 'pad', got '${String(o.fit)}'`);
@@ -101,6 +120,7 @@ export async function readImage(source: string | Uint8Array, o: ReadImageOptions
   // failOn 'truncated' refuses a cut-off file instead of padding it with grey, but still takes files
   // with harmless warnings (extra bytes after the end, odd metadata) that 'warning' would refuse.
   // limitInputPixels on decoding backs up the header check below.
+  const sharp = await loadSharp();
   const open = (limit: number | false) => sharp(bytes, { failOn: 'truncated', limitInputPixels: limit, pages: 1, page: 0 });
 
   let width: number, height: number;
@@ -149,6 +169,7 @@ export async function writeImage(path: string, image: RgbImage): Promise<void> {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || rgb.length !== width * height * 3) {
     throw new DataInputError(`${path}: not an RGB image (${width}x${height}, ${rgb.length} bytes)`);
   }
+  const sharp = await loadSharp();
   const raw = sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width, height, channels: 3 } });
   const encoded = await (ext === '.png' ? raw.png() : ext === '.webp' ? raw.webp({ lossless: true }) : raw.jpeg({ quality: 95 })).toBuffer();
   // Same folder as the target, so the rename is atomic: a reader sees the old file or the new one.

@@ -82,6 +82,16 @@ test('every format reads back at 64x64: exact for PNG, lossless WebP, GIF (few c
   }
 }));
 
+test('an animated GIF reads as its first frame', async () => {
+  const frame = (c: number[]) => Buffer.from(Array.from({ length: 16 }, () => c).flat());
+  // Two 4x4 frames, red then blue, stacked as pages.
+  const gif = await sharp(Buffer.concat([frame([255, 0, 0]), frame([0, 0, 255])]), { raw: { width: 4, height: 8, channels: 3, pageHeight: 4 } }).gif({ loop: 0 }).toBuffer();
+  assert.equal((await sharp(gif, { pages: -1 }).metadata()).pages, 2);
+  const first = await readImage(gif, { name: 'anim.gif' });
+  assert.deepEqual([first.width, first.height], [4, 4]);
+  assert.deepEqual(first.rgb, new Uint8Array(frame([255, 0, 0])));
+});
+
 test('an image already size x size comes back byte-identical; without size the own size is kept', withDir(async (dir) => {
   const noisy = createImage(64, 64);
   for (let i = 0; i < noisy.rgb.length; i++) noisy.rgb[i] = (i * 7919) % 256;
@@ -205,4 +215,8 @@ test('CLI: data parse reads a WebP like the PNG; index build --images takes .jpg
   assert.equal(lines.length, 2);
   assert.ok(lines.some((l) => /one\.jpg {2}\[image one\.jpg\]/.test(l)), q.stdout);
   assert.ok(lines.some((l) => /two\.png {2}\[both two\.png\] {2}the second scene$/.test(l)), q.stdout);
+  // An image query, not the path searched as text: the same hits as --image, led by the same scene.
+  assert.equal(cli('index', 'query', '--image', join(dir, 'picture.gif'), '--bank', bank, '--k', '2').stdout, q.stdout);
+  assert.notEqual(cli('index', 'query', 'picture gif', '--bank', bank, '--k', '2').stdout, q.stdout);
+  assert.match(lines[0]!, /one\.jpg/);
 }));
