@@ -92,6 +92,7 @@ function reasonFor(err: unknown): string {
   return `not a readable image (${raw})`;
 }
 
+/** A file path or encoded bytes -> 8-bit RGB (see the header for the formats, resize policy and limits). */
 export async function readImage(source: string | Uint8Array, o: ReadImageOptions = {}): Promise<RgbImage> {
   const name = typeof source === 'string' ? source : (o.name ?? 'image');
   const fail = (reason: string): never => {
@@ -160,6 +161,7 @@ export async function readImage(source: string | Uint8Array, o: ReadImageOptions
   }
 }
 
+/** RGB -> a .png, .jpg/.jpeg (quality 95) or lossless .webp file, by the path's extension, atomically. */
 export async function writeImage(path: string, image: RgbImage): Promise<void> {
   const ext = extname(path).toLowerCase();
   if (!(WRITE_FORMATS as readonly string[]).includes(ext)) {
