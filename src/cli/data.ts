@@ -12,7 +12,7 @@ const USAGE = `usage:
   cm3leon data build emoji  [--size 64] [--out data/emoji] [--styles a,b,...] [--limit N] [--workers N]
   cm3leon data build shapes --n N --seed S [--size 64] [--out data/shapes] [--heldout-fraction 0.1]
   cm3leon data show <dataset-dir> [--n 64] -o sheet.png [--split train|heldout]
-  cm3leon data parse <shapes.png> [--json]
+  cm3leon data parse <shapes image> [--json]   (PNG, JPEG, WebP, GIF, AVIF or TIFF)
   cm3leon data text <dataset-dir> [<dataset-dir> ...] -o corpus.txt [--split train|heldout]
 
   emoji sizes: 16, 32, 64, 128; shapes sizes: 32, 64, 128, 256.
@@ -109,11 +109,13 @@ async function parseImage(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, { json: { type: 'boolean' } });
   if (values.help) return console.log(USAGE);
   const file = positionals[0];
-  if (!file) throw new CliError(`data parse: give a PNG file\n\n${USAGE}`);
+  if (!file) throw new CliError(`data parse: give an image file\n\n${USAGE}`);
   if (!existsSync(file)) throw new CliError(`data parse: ${file} does not exist`);
-  const { readPng } = await import('../data/image.js');
+  const { readImage } = await import('../data/image-io.js');
   const { parseShapes } = await import('../data/shapes-parse.js');
-  const scene = await userErrors(async () => parseShapes(readPng(file)));
+  // Read at its own size: the parser takes any size (it reduces large pictures itself) and reports
+  // positions relative to the whole picture, which a square crop would change.
+  const scene = await userErrors(async () => parseShapes(await readImage(file)));
   if (values.json) return console.log(JSON.stringify(scene, null, 2));
   console.log(`background: ${scene.background}`);
   for (const o of scene.objects) {

@@ -13,19 +13,21 @@ const USAGE = `usage (\`cm3leon index ...\` is the same command):
   cm3leon index build --data data/emoji,data/shapes -o data/memory-bank [--limit N]
   cm3leon index build --images my-pictures/ -o my-bank
   cm3leon index query "<text>" --bank data/memory-bank [--k 4] [--rules] [--ann]
-  cm3leon index query picture.png --bank data/memory-bank [--k 4] [--rules] [--ann]
+  cm3leon index query picture.jpg --bank data/memory-bank [--k 4] [--rules] [--ann]
   cm3leon index train-encoder --data data/emoji,data/shapes -o models/bi-encoder [--steps 1000] [--batch 256]
         [--lr 1e-3] [--text-layers 2] [--embed-dim 128] [--eval-every N] [--max-minutes M] [--resume] [--seed S]
   cm3leon index eval-encoder --encoder models/bi-encoder --data data/emoji,data/shapes [--json out.json]
 
   build:  --data takes dataset directories (only their training split goes in); --images a folder of
-          PNGs captioned by <name>.txt beside each or by captions.tsv (<file>\t<caption>), plus
+          images (.png .jpg .jpeg .webp .gif .avif .tif .tiff; other files are left out with a
+          warning) captioned by <name>.txt beside each or by captions.tsv (<file>\t<caption>), plus
           texts.txt (one text document per line).
           --encoder DIR | hash-baseline   the bi-encoder (default models/bi-encoder)
           --image-tokenizer DIR           store each image's VQ codes (default models/image-tokenizer;
                                           --no-tokens to skip), needed by generate --retrieve
           --index none|auto|ivf_flat|ivf_pq   an ANN index (default auto: from 50,000 documents)
-  query:  --rules applies the paper's rules (modality first, skip near-copies > 0.9 and near-duplicates);
+  query:  one argument with an image file's extension is an image query (or --image FILE);
+          --rules applies the paper's rules (modality first, skip near-copies > 0.9 and near-duplicates);
           --ann searches the ANN index (exact search otherwise).`;
 
 type OptionSpec = Parameters<typeof parseCommand>[1];
@@ -66,7 +68,7 @@ async function build(args: string[]): Promise<void> {
   });
   if (values.help) return console.log(USAGE);
   if (positionals.length) throw new CliError(`unexpected argument '${positionals[0]}'`);
-  if (!values.data && !values.images) throw new CliError(`give --data (dataset directories) or --images (a folder of PNGs)\n\n${USAGE}`);
+  if (!values.data && !values.images) throw new CliError(`give --data (dataset directories) or --images (a folder of images)\n\n${USAGE}`);
   if (values.data && values.images) throw new CliError('give either --data or --images, not both');
   if (!values.out) throw new CliError(`-o is required (where to write the memory bank)\n\n${USAGE}`);
   const index = String(values.index ?? 'auto');
@@ -111,15 +113,17 @@ async function query(args: string[]): Promise<void> {
   if (!values.bank) throw new CliError(`--bank is required\n\n${USAGE}`);
   let text = positionals.join(' ').trim();
   let imagePath = values.image === undefined ? undefined : String(values.image);
-  if (!imagePath && positionals.length === 1 && /\.png$/i.test(text)) {
+  const { isImageFileName } = await import('../data/image-io.js');
+  // One argument with an image file's extension is an image query, whatever the format.
+  if (!imagePath && positionals.length === 1 && isImageFileName(text)) {
     imagePath = text;
     text = '';
   }
-  if (!text && !imagePath) throw new CliError(`give a query text or an image (picture.png)\n\n${USAGE}`);
+  if (!text && !imagePath) throw new CliError(`give a query text or an image (picture.png, .jpg, .webp, ...)\n\n${USAGE}`);
   if (text && imagePath) throw new CliError('give either a query text or an image, not both');
   const k = positive('k', values.k, 4);
-  const [{ openMemoryBank }, { applyRules }, { readPng }] = await Promise.all([
-    import('../retrieval/memory-bank.js'), import('../retrieval/rules.js'), import('../data/image.js'),
+  const [{ openMemoryBank }, { applyRules }, { readImage }] = await Promise.all([
+    import('../retrieval/memory-bank.js'), import('../retrieval/rules.js'), import('../data/image-io.js'),
   ]);
   await userErrors(async () => {
     const bank = await openMemoryBank(String(values.bank));
@@ -133,9 +137,11 @@ async function query(args: string[]): Promise<void> {
       if (imagePath) {
         let image;
         try {
-          image = readPng(imagePath);
+          // The models' 64 px, centre-cropped: as index build --images reads the bank's pictures.
+          image = await readImage(imagePath, { size: 64 });
         } catch (err) {
-          throw new CliError(`cannot read image ${imagePath}: ${(err as Error).message}`);
+          // readImage's message starts with the file name.
+          throw new CliError(`cannot read image ${(err as Error).message}`);
         }
         [vector] = (await encoder.embedImage([image])) as [Float32Array];
       } else {

@@ -13,7 +13,7 @@ import { TokenizerError } from '../tokenizers/errors.js';
 import { loadTokenizerJson, saveTokenizerJson } from '../tokenizers/tokenizer-json.js';
 import { cm3leonSpecialTokens } from '../tokenizers/vocabulary.js';
 import { DataInputError } from '../data/errors.js';
-import { decodePng, encodePng, type RgbImage } from '../data/image.js';
+import { encodePng, type RgbImage } from '../data/image.js';
 import type { ImageTokenizer } from '../tokenizers/vq/image-tokenizer.js';
 
 export const summary = 'train and run tokenizers';
@@ -227,36 +227,20 @@ async function loadImageTokenizer(path: string | undefined): Promise<ImageTokeni
   return (await vq()).ImageTokenizer.load(dir);
 }
 
-const MAX_IMAGE_SIDE = 4096;
-
 /**
- * Reads a PNG file into RGB. Grey, palette, 16-bit and alpha PNGs are converted (alpha composited
- * over white), as the datasets do; other formats, corrupt files and images above 4096 px a side are
- * refused with the reason.
+ * Reads the user's image (any format readImage takes: PNG, JPEG, WebP, GIF, AVIF, TIFF) at its own
+ * size; the tokenizer resizes it. Grey, 16-bit and alpha images are converted (alpha composited
+ * over white), as the datasets do; corrupt files and images over readImage's pixel limit are
+ * refused with the reason, in one line.
  */
-export function readImageFile(path: string): RgbImage {
-  let bytes: Buffer;
+export async function readImageFile(path: string): Promise<RgbImage> {
+  // Loaded on use: the text-tokenizer commands never need libvips.
+  const { readImage } = await import('../data/image-io.js');
   try {
-    bytes = readFileSync(path);
+    return await readImage(path);
   } catch (e) {
-    throw new CliError(`cannot read ${path}: ${(e as Error).message}`);
-  }
-  const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-  if (bytes.length < 8 || sig.some((b, i) => bytes[i] !== b)) {
-    const jpeg = bytes[0] === 0xff && bytes[1] === 0xd8;
-    throw new CliError(`${path} is not a PNG file${jpeg ? ' (it looks like a JPEG; convert it to PNG)' : ''}`);
-  }
-  // The header's size, checked before decoding: a huge image would otherwise exhaust memory first.
-  if (bytes.length >= 24 && bytes.toString('latin1', 12, 16) === 'IHDR') {
-    const width = bytes.readUInt32BE(16), height = bytes.readUInt32BE(20);
-    if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) {
-      throw new CliError(`${path} is ${width}x${height}; the largest image accepted is ${MAX_IMAGE_SIDE}x${MAX_IMAGE_SIDE} (it is resized to the tokenizer's size anyway)`);
-    }
-  }
-  try {
-    return decodePng(bytes);
-  } catch (e) {
-    throw new CliError(`${path}: ${(e as Error).message}`);
+    if (e instanceof DataInputError) throw new CliError(e.message);
+    throw e;
   }
 }
 
@@ -371,7 +355,7 @@ async function encodeImage(args: string[]): Promise<void> {
   if (values.help) return console.log(IMAGE_USAGE);
   if (positionals.length !== 1) throw new CliError('encode needs exactly one image file: cm3leon tokenizer encode image.png');
   await threads(values.threads);
-  const image = readImageFile(positionals[0]!);
+  const image = await readImageFile(positionals[0]!);
   const tok = await loadImageTokenizer(values.tokenizer as string | undefined);
   const [codes] = tok.encode([image]);
   if (values.json) console.log(JSON.stringify({ grid: tok.grid, codebookSize: tok.config.codebookSize, codes: Array.from(codes!) }));
@@ -427,7 +411,7 @@ async function roundtrip(args: string[]): Promise<void> {
   if (values.help) return console.log(IMAGE_USAGE);
   if (positionals.length !== 1) throw new CliError('roundtrip needs exactly one image file: cm3leon tokenizer roundtrip image.png -o out.png');
   await threads(values.threads);
-  const original = readImageFile(positionals[0]!);
+  const original = await readImageFile(positionals[0]!);
   const tok = await loadImageTokenizer(values.tokenizer as string | undefined);
   const { images } = tok.roundTrip([original]);
   const recon = images[0]!;

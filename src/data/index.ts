@@ -1,6 +1,7 @@
 /**
  * Public API of the data module: build the emoji and Shapes datasets, open one and stream its
- * images and pairs, parse Shapes pictures, read and write PNGs.
+ * images and pairs, parse Shapes pictures, read users' images
+ * in any common format (readImage) and write PNG, JPEG or WebP (writeImage).
  *
  *   const ds = await openDataset('data/shapes');
  *   for await (const pair of ds.pairs({ split: 'train', type: 'grounded' })) { ... }
@@ -19,6 +20,7 @@ export { sampleScene, sampleEdit, sceneSplit, type SampledScene, type SceneEdit 
 export { detailedCaption, groundedText, questionsFor, variedCaption, editInstruction } from './shapes-text.js';
 export { parseShapes, matchObjects, type ParsedObject, type ParsedScene, type MatchResult } from './shapes-parse.js';
 export * from './image.js';
+export { readImage, writeImage, isImageFileName, IMAGE_EXTENSIONS, DEFAULT_MAX_PIXELS, type ReadImageOptions } from './image-io.js';
 export { Rng, hashString } from './rng.js';
 export { contactSheet, writeContactSheet } from './contact-sheet.js';
 export { formatReport } from './report.js';

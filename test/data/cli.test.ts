@@ -50,7 +50,7 @@ test('user errors exit 2 with one clear line', () => {
     [['build', 'cats'], /expected 'emoji' or 'shapes'/],
     [['show', tmpdir(), '-o', join(tmpdir(), 'x.png')], /is not a dataset: no info.json/],
     [['show', '/no/such/dir', '-o', 'x.png'], /does not exist/],
-    [['parse', fileURLToPath(import.meta.url)], /not a readable PNG/],
+    [['parse', fileURLToPath(import.meta.url)], /cli.test.js: not an image in a supported format/],
   ];
   for (const [args, message] of cases) {
     const r = cli(...args);
