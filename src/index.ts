@@ -36,7 +36,7 @@ export { MultimodalTokenizer } from './tokenizers/multimodal.js';
 export { BpeTokenizer, ImageTokenizer, Vocabulary, TokenizerError } from './tokenizers/index.js';
 
 // Datasets and images.
-export { openDataset, buildShapes, buildEmoji, parseShapes, renderScene, sceneAt, decodePng, encodePng, readPng, writePng, DataInputError, type RgbImage } from './data/index.js';
+export { openDataset, buildShapes, buildEmoji, parseShapes, renderScene, sceneAt, readImage, writeImage, decodePng, encodePng, readPng, writePng, DataInputError, type RgbImage } from './data/index.js';
 
 export * as data from './data/index.js';
 export * as tokenizers from './tokenizers/index.js';

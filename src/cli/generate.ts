@@ -35,13 +35,15 @@ const OPTIONS = {
 } as const;
 
 /** Library errors about the user's input become one-line CLI errors. */
-async function userErrors<T>(f: () => Promise<T>): Promise<T> {
+async function userErrors<T>(f: () => Promise<T>, command = 'generate'): Promise<T> {
   try {
     return await f();
   } catch (err) {
     if (err instanceof CliError) throw err;
     const { RetrievalInputError } = await import('../retrieval/errors.js');
     const { ModelDirError } = await import('../model/model-dir.js');
+    const { DataInputError } = await import('../data/index.js');
+    if (err instanceof DataInputError) throw new CliError(`${command}: ${err.message}`);
     if (err instanceof RetrievalInputError || err instanceof ModelDirError || err instanceof RangeError || (err as Error).message?.startsWith('generate:')) throw new CliError((err as Error).message);
     throw err;
   }
@@ -62,7 +64,7 @@ function checkOutput(path: string): void {
   const dir = dirname(path);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`generate: cannot write ${path}: the folder ${dir} does not exist`);
   if (existsSync(path) && statSync(path).isDirectory()) throw new CliError(`generate: ${path} is a folder; give a file name such as out.png`);
-  if (!/\.png$/i.test(path)) throw new CliError(`generate: write a .png file (got ${path})`);
+  if (!/\.(png|jpe?g|webp)$/i.test(path)) throw new CliError(`generate: write a .png, .jpg or .webp file (got ${path})`);
 }
 
 export async function run(args: string[], command: 'generate' | 'caption' = 'generate'): Promise<void> {
@@ -97,7 +99,8 @@ export async function run(args: string[], command: 'generate' | 'caption' = 'gen
   if (mixture && samples < 2) throw new CliError('generate: --cfg and --cd-k together make a mixture of samples (half each); add --samples N with N >= 2');
   if (values.rerank && samples < 2) throw new CliError('generate: --rerank orders several samples; add --samples N with N >= 2');
   if (values.bank !== undefined && retrieveK === 0) throw new CliError('generate: --bank is used with --retrieve 1 or 2');
-  const paths = Array.from({ length: samples }, (_, i) => (samples === 1 ? out : out.replace(/(\.png)?$/i, `-${i + 1}.png`)));
+  // Several samples: out.png -> out-1.png ... out-N.png (the extension, and so the format, kept).
+  const paths = Array.from({ length: samples }, (_, i) => (samples === 1 ? out : out.replace(/(\.[a-z]+)?$/i, (ext) => `-${i + 1}${ext || '.png'}`)));
   for (const p of paths) checkOutput(p);
 
   const m = await load(modelDir, device);
@@ -107,30 +110,24 @@ export async function run(args: string[], command: 'generate' | 'caption' = 'gen
   const retrieved = retrieveK > 0 ? await userErrors(() => m.retrieve(text, retrieveK, { bank: values.bank as string | undefined, encoder })) : [];
   for (const d of retrieved) console.log(`retrieved ${d.score.toFixed(4)}  ${d.id}  ${d.text}`);
   const { generateSamples } = await import('../decoding/samples.js');
-  const { writePng } = await import('../data/image.js');
+  const { writeImage } = await import('../data/index.js');
   const results = await userErrors(() => generateSamples(m, text, { ...sampling, cfg, cdk, samples, batch, retrieved, rerank: values.rerank ? encoder : undefined }));
-  results.forEach((r, rank) => {
-    writePng(paths[rank]!, r.image);
+  for (const [rank, r] of results.entries()) {
+    await writeImage(paths[rank]!, r.image);
     if (values.rerank) {
       const how = mixture ? (r.guidance === 'cfg' ? ', CFG' : ', CD-K') : '';
       console.log(`wrote ${paths[rank]}: sample ${r.index + 1} (seed ${r.seed}${how}), CLIP score ${r.score!.toFixed(4)}`);
     } else {
       console.log(`wrote ${paths[rank]} (${r.image.width}x${r.image.height}, ${m.tok.imageLength} image tokens in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${m.model.embedTokens.weight.backend.name})`);
     }
-  });
+  }
 }
 
 async function caption(positionals: string[], modelDir: string, device: 'cpu' | 'webgpu' | 'auto', sampling: { temperature: number; topP: number; topK: number; seed: number }): Promise<void> {
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new CliError(`caption: give one image file\n\n${USAGE}`);
   if (!existsSync(file)) throw new CliError(`caption: ${file} does not exist`);
-  const { readPng } = await import('../data/image.js');
-  let image;
-  try {
-    image = readPng(file);
-  } catch (err) {
-    throw new CliError(`caption: ${file}: ${(err as Error).message}`);
-  }
   const m = await load(modelDir, device);
-  console.log(await userErrors(() => m.caption(image, sampling)));
+  // Any image format and size (data/image-io.ts: centre-cropped to the tokenizer's size).
+  console.log(await userErrors(() => m.caption(file, sampling), 'caption'));
 }

@@ -10,7 +10,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { resolveDevice, type DeviceName } from '../backends/index.js';
-import { decodePng, type RgbImage } from '../data/index.js';
+import { readImage, type RgbImage } from '../data/index.js';
 import type { ClipEncoder } from '../retrieval/clip-encoder.js';
 import { loadDecoder } from '../model/checkpoint.js';
 import { readModelInfo, MODEL_INFO } from '../model/model-dir.js';
@@ -243,11 +243,9 @@ export class Cm3leon {
     return this.captionAsync(await this.readInput(image), { temperature: 0, ...o });
   }
 
+  /** Files and bytes through the one image reader (any format, centre-cropped to the tokenizer's size). */
   private async readInput(image: ImageInput): Promise<RgbImage> {
-    if (typeof image === 'string' || image instanceof Uint8Array) {
-      const { readFile } = await import('node:fs/promises');
-      return decodePng(typeof image === 'string' ? await readFile(image) : image);
-    }
+    if (typeof image === 'string' || image instanceof Uint8Array) return readImage(image, { size: this.tok.image.imageSize });
     return image;
   }
 
