@@ -43,11 +43,16 @@ export interface Recipe {
   itemsPerStep: number;
   /** The rate's unit in the progress line and metrics: 'tok', 'images', 'pairs'. */
   unit: string;
+  /** Asynchronous work before micro-batch `micro` of step `step` (reads from the device, say). */
+  prepare?(step: number, micro: number): Promise<void>;
   /** Loss of micro-batch `micro` of step `step`; built inside the loop's tidy, which backprops it. */
   loss(step: number, micro: number): StepLoss;
-  /** After the update of step `step` (0-based) with that step's statistics. */
-  afterUpdate?(step: number, stats: Record<string, number>): void | Promise<void>;
-  /** Extra numbers for the progress line and metrics at log time. */
+  /**
+   * After the update of step `step` (0-based), with that step's statistics (the recipe may add
+   * to them), its learning rate, and a writer of extra metrics.jsonl entries.
+   */
+  afterUpdate?(step: number, ctx: { stats: Record<string, number>; lr: number; record: (entry: Record<string, unknown>) => void }): void | Promise<void>;
+  /** The numbers for the progress line and metrics at log time (default: the step's statistics). */
   progress?(stats: Record<string, number>): Record<string, number>;
   evaluate?(): Promise<EvalReport>;
   /** Writes the model's files into a checkpoint folder (device tensors have host copies then). */
@@ -119,7 +124,7 @@ export async function fit(recipe: Recipe, o: FitOptions): Promise<FitResult> {
   if (ckpt) {
     state = readTrainerState(ckpt);
     await recipe.restore?.(ckpt, state);
-    log(`resumed from ${ckpt} at step ${state.step}`, true);
+    log(`resumed from step ${state.step} (the checkpoint ${ckpt}, written at step ${state.step})`, true);
   } else if (o.resume) log(`no checkpoint in ${o.runDir}: starting from scratch`, true);
   // A fresh run starts a fresh log (a resumed one appends; readers keep the last entry per step).
   if (!ckpt) writeFileSync(metricsPath, '');
@@ -154,6 +159,7 @@ export async function fit(recipe: Recipe, o: FitOptions): Promise<FitResult> {
     let lossSum = 0;
     let stats: Record<string, number> = {};
     for (let micro = 0; micro < accumulate; micro++) {
+      await recipe.prepare?.(state.step, micro);
       const out = T.tidy(() => {
         const r = recipe.loss(state.step, micro);
         const { loss: full, stats: s } = r instanceof T.Tensor ? { loss: r, stats: {} } : r;
@@ -180,7 +186,7 @@ export async function fit(recipe: Recipe, o: FitOptions): Promise<FitResult> {
     badSteps = 0;
     opt.stepUpdate();
     opt.zeroGrad();
-    await recipe.afterUpdate?.(state.step, stats);
+    await recipe.afterUpdate?.(state.step, { stats, lr: opt.lr, record });
     state.step++;
     state.tokensSeen += recipe.itemsPerStep;
     windowItems += recipe.itemsPerStep;
@@ -194,7 +200,7 @@ export async function fit(recipe: Recipe, o: FitOptions): Promise<FitResult> {
       windowItems = 0;
     }
     if (state.step % logEvery === 0 || state.step === o.steps) {
-      const more = { ...stats, ...recipe.progress?.(stats) };
+      const more = recipe.progress ? recipe.progress(stats) : stats;
       const perSecond = recipe.unit === 'tok' ? 'tokensPerSecond' : `${recipe.unit}PerSecond`;
       record({ step: state.step, loss: lossSum, ...more, lr: opt.lr, gradNorm, [perSecond]: Math.round(rate), tokensSeen: state.tokensSeen, time: new Date().toISOString() });
       const eta = rate > 0 ? ((o.steps - state.step) * recipe.itemsPerStep) / rate : NaN;
