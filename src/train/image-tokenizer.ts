@@ -261,7 +261,8 @@ async function run(o: TrainOptions): Promise<TrainResult> {
       }
       tok.save(o.out, withSteps); // the newest weights at the top level, always loadable
     },
-    extraTensors: () => (adv ? [...adv.disc.parameters(), ...adv.opt.stateTensors()] : []),
+    // save() reads every weight, the fixed ones too.
+    extraTensors: () => [...tok.parameters(), ...(adv ? [...adv.disc.parameters(), ...adv.opt.stateTensors()] : [])],
     extra: () => ({ config: o.config, usageWindow: [...usage.counts], usageTotal: [...usage.total], options: { batchSize, lr, seed, loss: w, restartEvery, decoderOnly, encoderOnly } }),
   };
   try {

@@ -23,6 +23,8 @@ export interface ToyRun {
   steps: number;
   stopAfter?: number;
   resume?: boolean;
+  /** Stop (with a checkpoint) after this many seconds in this process (image tokenizer, bi-encoder). */
+  maxSeconds?: number;
   log?: (line: string) => void;
 }
 
@@ -67,14 +69,14 @@ export async function runToy(kind: RecipeKind, o: ToyRun): Promise<ToyResult> {
     const config = defaultClipConfig(tok.vocabSize, { imageSize: 16, channels: [8, 16, 16, 16], textWidth: 32, textHeads: 2, textLayers: 1, hidden: 32, embedDim: 16, textMaxLen: 16 });
     const r = await trainClip({
       out: o.runDir, config, encoderFor: (m: ClipModel) => new ClipEncoder(m, tok, TOKENIZER), train: clipItems(), batch: 8, lr: 3e-3, warmup: 2,
-      steps: o.steps, resume: o.resume, checkpointEvery: 2, logEvery: 1, log,
+      steps: o.steps, resume: o.resume, maxSeconds: o.maxSeconds, checkpointEvery: 2, logEvery: 1, log,
     });
     return { step: r.step, losses: [], lastLoss: r.lastLoss, params: r.encoder.model.namedParameters() };
   }
   const decoderOnly = kind === 'image-tokenizer-decoder';
   const r = await trainImageTokenizer({
     out: o.runDir, images: scenes(24), config: TINY_VQ, steps: o.steps, batchSize: 4, lr: 2e-3, warmup: 2, restartEvery: 5,
-    checkpointEvery: 2, logEvery: 1, resume: o.resume, log, ...(decoderOnly ? { init: startTokenizer(), decoderOnly: true, loss: { adversarial: 0.1 } } : {}),
+    checkpointEvery: 2, logEvery: 1, resume: o.resume, maxSeconds: o.maxSeconds, log, ...(decoderOnly ? { init: startTokenizer(), decoderOnly: true, loss: { adversarial: 0.1 } } : {}),
   });
   return { step: r.step, losses: r.losses, lastLoss: r.losses[r.losses.length - 1] ?? NaN, params: r.tokenizer.namedParameters() };
 }
