@@ -26,7 +26,7 @@ import { CodeUsage, codebookUsage, restartCandidates } from '../tokenizers/vq/qu
 import { PatchDiscriminator, hingeDiscriminatorLoss, hingeGeneratorLoss } from '../tokenizers/vq/discriminator.js';
 import { DEFAULT_LOSS_WEIGHTS, batchFor, pixelLoss, type LossWeights } from '../tokenizers/vq/losses.js';
 import { fit, type Recipe } from './fit.js';
-import { restoreOptimizer, saveOptimizer } from './run-dir.js';
+import { findCheckpoint, restoreOptimizer, saveOptimizer } from './run-dir.js';
 
 export interface TrainOptions {
   out: string;
@@ -98,6 +98,9 @@ function validate(o: TrainOptions): void {
   if (o.decoderOnly && !o.init) throw new TokenizerError('decoder-only training needs a tokenizer to start from (--init DIR)');
   if (o.encoderOnly && !o.init) throw new TokenizerError('encoder-only training needs a tokenizer to start from (--init DIR)');
   if (o.encoderOnly && o.decoderOnly) throw new TokenizerError('train the encoder only or the decoder only, not both');
+  if (o.resume && existsSync(join(o.out, 'checkpoint', 'latest.json')) && !findCheckpoint(o.out)) {
+    throw new TokenizerError(`cannot resume: ${join(o.out, 'checkpoint')} has the earlier checkpoint layout (latest.json); start from its weights with --init ${o.out} instead`);
+  }
   if (o.init && JSON.stringify(o.init.config) !== JSON.stringify(o.config)) {
     throw new TokenizerError(`the starting tokenizer's config ${JSON.stringify(o.init.config)} differs from the requested ${JSON.stringify(o.config)}`);
   }
