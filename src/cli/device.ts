@@ -1,11 +1,22 @@
-/** `--device cpu|webgpu|auto` for the training commands: makes the choice the default backend. */
+/** `--device cpu|webgpu|auto` for the training commands. */
 import { CliError } from './errors.js';
 
-/** Selects the device (default cpu) and returns its name; a bad name or a missing adapter is a CliError. */
-export async function useDevice(value: unknown, command: string): Promise<string> {
-  const { parseDevice, selectDevice } = await import('../backends/index.js');
+/** The device name, checked before any slow work; a bad one is a CliError. */
+export async function checkDevice(value: unknown, command: string): Promise<string> {
+  const { parseDevice } = await import('../backends/index.js');
   try {
-    return (await selectDevice(parseDevice(String(value ?? 'cpu')))).name;
+    return parseDevice(String(value ?? 'cpu'));
+  } catch (err) {
+    throw new CliError(`${command}: --device: ${(err as Error).message}`);
+  }
+}
+
+/** Makes the device (default cpu) the default backend and returns its name; a missing adapter is a CliError. */
+export async function useDevice(value: unknown, command: string): Promise<string> {
+  const { selectDevice } = await import('../backends/index.js');
+  const name = await checkDevice(value, command);
+  try {
+    return (await selectDevice(name)).name;
   } catch (err) {
     throw new CliError(`${command}: --device: ${(err as Error).message}`);
   }

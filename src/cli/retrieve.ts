@@ -181,6 +181,7 @@ async function trainEncoder(args: string[]): Promise<void> {
   if (!Number.isInteger(textLayers) || textLayers < 0) throw new CliError(`--text-layers must be a whole number >= 0, got '${String(values['text-layers'])}'`);
   const steps = positive('steps', values.steps, 1500);
   const out = String(values.out);
+  await (await import('./device.js')).checkDevice(values.device, 'train-encoder');
   const [{ defaultClipConfig }, { loadTokenizerJson }, { trainBiEncoder }, { useDevice }] = await Promise.all([
     import('../retrieval/clip.js'), import('../tokenizers/tokenizer-json.js'), import('../train/bi-encoder.js'), import('./device.js'),
   ]);

@@ -305,8 +305,11 @@ async function trainImage(args: string[]): Promise<void> {
   const seed = num(values.seed, 'seed', 1);
   const maxMinutes = values['max-minutes'] === undefined ? undefined : num(values['max-minutes'], 'max-minutes', 0, false);
   const { trainImageTokenizer, trainConfig } = await import('../train/image-tokenizer.js');
-  const { loadImages, oversampleSmallObjects, readImagePack, recolouredScenes } = await import('../tokenizers/vq/dataset.js');
-  const { useDevice } = await import('./device.js');
+  const { trainingImages } = await import('../train/image-tokenizer-data.js');
+  const { checkDevice, useDevice } = await import('./device.js');
+  // The whole model's quantiser reads synchronously: only --decoder-only trains on the GPU.
+  const device0 = values['decoder-only'] ? await checkDevice(values.device, 'train-image') : (await checkDevice(values.device, 'train-image')).replace('auto', 'cpu');
+  if (device0 === 'webgpu' && !values['decoder-only']) throw new CliError('--device webgpu trains the image tokenizer with --decoder-only only (the whole model trains on the CPU)');
   if (values['decoder-only'] && values.init === undefined) throw new CliError('--decoder-only needs --init DIR (the tokenizer whose codes stay fixed)');
   if (values['encoder-only'] && values.init === undefined) throw new CliError('--encoder-only needs --init DIR (the tokenizer whose codebook and decoder stay fixed)');
   if (values['encoder-only'] && values['decoder-only']) throw new CliError('--encoder-only and --decoder-only exclude each other');
@@ -334,37 +337,21 @@ async function trainImage(args: string[]): Promise<void> {
   });
   const dirs = String(values.data ?? 'data/shapes,data/emoji').split(',').filter((d) => d.length > 0);
   const out = String(values.output ?? DEFAULT_IMAGE_TOKENIZER);
-  const t0 = performance.now();
   const limit = values.limit === undefined ? undefined : num(values.limit, 'limit', 0);
-  let images: Uint8Array[];
-  const byDataset: Record<string, number> = {};
-  if (values.pack !== undefined) {
-    // A pack (bench/gpu/pack-vq-data.ts) for a machine without the datasets: its images as drawn.
-    const pack = readImagePack(String(values.pack));
-    if (pack.size !== config.imageSize) throw new CliError(`--pack ${String(values.pack)} holds ${pack.size} px images, the tokenizer reads ${config.imageSize} px`);
-    images = pack.images;
-    byDataset.pack = pack.count;
-    console.error(`${pack.count} images, ${pack.images.length} draw entries from ${String(values.pack)}`);
-  } else {
-    let loaded = await loadImages(dirs, { split: 'train', size: config.imageSize, limitPerDataset: limit });
-    for (const im of loaded) byDataset[im.dataset] = (byDataset[im.dataset] ?? 0) + 1;
-    console.error(`loaded ${loaded.length} training images (${Object.entries(byDataset).map(([d, n]) => `${d}: ${n}`).join(', ')}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    if (recolour > 0) {
-      const extra = await recolouredScenes(loaded, recolour, config.imageSize, seed + 1000);
-      loaded = [...loaded, ...extra];
-      console.error(`${extra.length} Shapes scenes drawn again in random colours (held-out pairs' colours kept away)`);
-    }
-    if (oversample > 1) {
-      const r = await oversampleSmallObjects(loaded, oversample, oversampleShapes);
-      loaded = r.images;
-      console.error(`${r.repeated} Shapes images with a small ${oversampleShapes?.join(' or ') ?? 'object'} drawn ${oversample}x as often (${loaded.length} entries)`);
-    }
-    images = loaded.map((l) => l.rgb);
+  let data;
+  try {
+    data = await trainingImages({
+      dirs, size: config.imageSize, limit, recolour, oversample, oversampleShapes, seed,
+      pack: values.pack === undefined ? undefined : String(values.pack), log: (l) => console.error(l),
+    });
+  } catch (e) {
+    if (values.pack !== undefined) throw new CliError((e as Error).message);
+    throw e;
   }
-  const device = await useDevice(values.device, 'train-image');
+  const device = await useDevice(device0, 'train-image');
   if (device !== 'cpu') console.error(`training on ${device}`);
   const r = await trainImageTokenizer({
-    out, images, config, steps,
+    out, images: data.images, config, steps,
     batchSize: num(values.batch, 'batch', 16), lr: values.lr === undefined ? undefined : num(values.lr, 'lr', 0, false),
     seed, resume: values.resume === true,
     loss,
@@ -373,7 +360,7 @@ async function trainImage(args: string[]): Promise<void> {
     logEvery: num(values['log-every'], 'log-every', 20),
     restartEvery: num(values['restart-every'], 'restart-every', 50),
     maxSeconds: maxMinutes === undefined ? undefined : maxMinutes * 60,
-    dataInfo: { ...(values.pack !== undefined ? { pack: String(values.pack) } : { datasets: dirs, split: 'train' }), images: byDataset, ...(init ? { init: String(values.init) } : {}), ...(oversample > 1 ? { oversampleSmall: oversample, oversampleShapes: oversampleShapes ?? 'all' } : {}), ...(recolour > 0 ? { recoloured: recolour } : {}) },
+    dataInfo: { ...data.dataInfo, ...(init ? { init: String(values.init) } : {}) },
   });
   console.log(`wrote ${out}: ${r.step} steps in ${(r.seconds / 60).toFixed(1)} min, grid ${config.imageSize / config.factor}x${config.imageSize / config.factor}, codebook ${config.codebookSize}`);
 }
