@@ -7,7 +7,7 @@ import { renderScene, sampleScene, Rng as DataRng } from '../../src/data/index.j
 import { train } from '../../src/train/trainer.js';
 import { trainImageTokenizer } from '../../src/train/image-tokenizer.js';
 import { trainClip } from '../../src/train/bi-encoder.js';
-import { ClipModel, defaultClipConfig } from '../../src/retrieval/clip.js';
+import { ClipModel, defaultClipConfig, type ClipConfig } from '../../src/retrieval/clip.js';
 import { ClipEncoder } from '../../src/retrieval/clip-encoder.js';
 import type { ClipItem } from '../../src/retrieval/clip-eval.js';
 import { loadTokenizerJson } from '../../src/tokenizers/tokenizer-json.js';
@@ -43,7 +43,11 @@ function scenes(n: number): Uint8Array[] {
   return Array.from({ length: n }, () => renderScene(sampleScene(rng, 'train'), 16).rgb);
 }
 
-function clipItems(): ClipItem[] {
+export function toyClipConfig(): ClipConfig {
+  return defaultClipConfig(loadTokenizerJson(TOKENIZER).vocabSize, { imageSize: 16, channels: [8, 16, 16, 16], textWidth: 32, textHeads: 2, textLayers: 1, hidden: 32, embedDim: 16, textMaxLen: 16 });
+}
+
+export function clipItems(): ClipItem[] {
   const colours: [number, number, number][] = [[230, 30, 30], [30, 200, 40], [30, 50, 230], [240, 220, 30], [10, 10, 10], [140, 40, 180]];
   return colours.flatMap((c, k) => [false, true].map((right) => {
     const rgb = new Uint8Array(16 * 16 * 3).fill(128);
@@ -66,7 +70,7 @@ export async function runToy(kind: RecipeKind, o: ToyRun): Promise<ToyResult> {
   }
   if (kind === 'bi-encoder') {
     const tok = loadTokenizerJson(TOKENIZER);
-    const config = defaultClipConfig(tok.vocabSize, { imageSize: 16, channels: [8, 16, 16, 16], textWidth: 32, textHeads: 2, textLayers: 1, hidden: 32, embedDim: 16, textMaxLen: 16 });
+    const config = toyClipConfig();
     const r = await trainClip({
       out: o.runDir, config, encoderFor: (m: ClipModel) => new ClipEncoder(m, tok, TOKENIZER), train: clipItems(), batch: 8, lr: 3e-3, warmup: 2,
       steps: o.steps, resume: o.resume, maxSeconds: o.maxSeconds, checkpointEvery: 2, logEvery: 1, log,

@@ -23,7 +23,10 @@ for (const kind of ['decoder', 'image-tokenizer', 'image-tokenizer-decoder', 'bi
     assert.equal(child.signal, 'SIGKILL', `the child was killed (status ${child.status}): ${child.stderr.slice(-500)}`);
     assert.match(child.stdout, new RegExp(`step ${KILL_AT}/${STEPS}`));
     assert.equal(readTrainerState(findCheckpoint(runDir)!).step, KILL_AT - 1);
-    const resumed = await runToy(kind, { runDir, steps: STEPS, resume: true });
+    const lines: string[] = [];
+    const resumed = await runToy(kind, { runDir, steps: STEPS, resume: true, log: (l) => lines.push(l) });
+    assert.ok(lines.some((l) => new RegExp(`resumed from step ${KILL_AT - 1} `).test(l)), 'the run resumed from the checkpoint');
+    assert.ok(!lines.some((l) => /step 1\//.test(l)), 'step 1 is not trained again');
     const straight = await runToy(kind, { runDir: mkdtempSync(join(tmpdir(), `cm3leon-straight-${kind}-`)), steps: STEPS });
     assert.equal(resumed.step, STEPS);
     const d = await maxDifference(straight.params, resumed.params);

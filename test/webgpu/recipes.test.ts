@@ -47,7 +47,9 @@ for (const kind of ['image-tokenizer-decoder', 'bi-encoder'] as RecipeKind[]) {
     assert.equal(first.step, 1);
     assert.equal([...first.params.values()][0]!.backend.name, 'webgpu');
     assert.equal(readTrainerState(findCheckpoint(gpuDir)!).step, 1);
-    const resumed = await on('webgpu', () => runToy(kind, { runDir: gpuDir, steps: STEPS, resume: true }));
+    const lines: string[] = [];
+    const resumed = await on('webgpu', () => runToy(kind, { runDir: gpuDir, steps: STEPS, resume: true, log: (l) => lines.push(l) }));
+    assert.ok(lines.some((l) => /resumed from step 1 /.test(l)), 'the run resumed from the device-written checkpoint');
     assert.equal(resumed.step, STEPS);
     const cpu = stepLosses(cpuDir);
     const gpu = stepLosses(gpuDir);
