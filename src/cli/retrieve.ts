@@ -16,6 +16,7 @@ const USAGE = `usage (\`cm3leon index ...\` is the same command):
   cm3leon index query picture.jpg --bank data/memory-bank [--k 4] [--rules] [--ann]
   cm3leon index train-encoder --data data/emoji,data/shapes -o models/bi-encoder [--steps 1000] [--batch 256]
         [--lr 1e-3] [--text-layers 2] [--embed-dim 128] [--eval-every N] [--max-minutes M] [--resume] [--seed S]
+        [--device cpu|webgpu|auto]
   cm3leon index eval-encoder --encoder models/bi-encoder --data data/emoji,data/shapes [--json out.json]
 
   build:  --data takes dataset directories (only their training split goes in); --images a folder of
@@ -172,7 +173,7 @@ async function trainEncoder(args: string[]): Promise<void> {
     data: { type: 'string' }, out: { type: 'string', short: 'o' }, steps: { type: 'string' }, batch: { type: 'string' },
     lr: { type: 'string' }, 'text-layers': { type: 'string' }, 'embed-dim': { type: 'string' }, 'eval-every': { type: 'string' },
     'max-minutes': { type: 'string' }, resume: { type: 'boolean' }, seed: { type: 'string' }, 'text-tokenizer': { type: 'string' },
-    limit: { type: 'string' },
+    limit: { type: 'string' }, device: { type: 'string' },
   });
   if (values.help) return console.log(USAGE);
   if (positionals.length) throw new CliError(`unexpected argument '${positionals[0]}'`);
@@ -186,34 +187,26 @@ async function trainEncoder(args: string[]): Promise<void> {
   if (!Number.isInteger(textLayers) || textLayers < 0) throw new CliError(`--text-layers must be a whole number >= 0, got '${String(values['text-layers'])}'`);
   const steps = positive('steps', values.steps, 1500);
   const out = String(values.out);
-  const [{ loadClipItems, trainClip, evaluateClip, formatRecall }, { defaultClipConfig }, { ClipEncoder }, { loadTokenizerJson }] = await Promise.all([
-    import('../retrieval/clip-train.js'), import('../retrieval/clip.js'), import('../retrieval/clip-encoder.js'), import('../tokenizers/tokenizer-json.js'),
+  await (await import('./device.js')).checkDevice(values.device, 'train-encoder');
+  const [{ defaultClipConfig }, { loadTokenizerJson }, { trainBiEncoder }, { useDevice }] = await Promise.all([
+    import('../retrieval/clip.js'), import('../tokenizers/tokenizer-json.js'), import('../train/bi-encoder.js'), import('./device.js'),
   ]);
-  const tokenizer = loadTokenizerJson(tokPath);
-  const config = defaultClipConfig(tokenizer.vocabSize, {
+  const config = defaultClipConfig(loadTokenizerJson(tokPath).vocabSize, {
     textLayers, embedDim: positive('embed-dim', values['embed-dim'], 128), seed: values.seed === undefined ? 0 : positive('seed', values.seed, 1),
   });
   const limit = values.limit === undefined ? undefined : positive('limit', values.limit, 1);
-  const log = (l: string): void => console.error(l);
-  const t0 = performance.now();
-  const [train, heldout] = await userErrors(async () => [
-    await loadClipItems(data, 'train', { size: config.imageSize, limit, log }),
-    await loadClipItems(data, 'heldout', { size: config.imageSize, limit, log }),
-  ]);
   const maxMinutes = values['max-minutes'] === undefined ? undefined : numberOption('max-minutes', values['max-minutes'], 1);
-  const result = await trainClip({
-    out, config, train, heldout, steps, log,
-    encoderFor: (model) => new ClipEncoder(model, tokenizer, tokPath),
+  const device = await useDevice(values.device, 'train-encoder');
+  const log = (l: string): void => console.error(l);
+  log(`training on ${device}`);
+  const t0 = performance.now();
+  const r = await userErrors(() => trainBiEncoder({
+    data, out, tokenizerPath: tokPath, config, steps, limit, log, resume: !!values.resume,
     batch: positive('batch', values.batch, 256), lr: numberOption('lr', values.lr, 1e-3),
     evalEvery: values['eval-every'] === undefined ? undefined : positive('eval-every', values['eval-every'], 500),
-    maxSeconds: maxMinutes === undefined ? undefined : maxMinutes * 60, resume: !!values.resume, seed: config.seed,
-  });
-  const metrics = await evaluateClip(result.encoder, heldout);
-  result.encoder.save(out, {
-    command: `cm3leon retrieve train-encoder ${args.join(' ')}`, data, steps: result.step, seconds: Math.round(result.seconds),
-    trainImages: train.length, heldoutImages: heldout.length, lastLoss: result.lastLoss, heldout: metrics,
-  });
-  console.log(`wrote ${out}: step ${result.step}, loss ${result.lastLoss.toFixed(4)}, ${((performance.now() - t0) / 60000).toFixed(1)} min; held-out ${formatRecall(metrics)}`);
+    maxSeconds: maxMinutes === undefined ? undefined : maxMinutes * 60, command: `cm3leon retrieve train-encoder ${args.join(' ')}`,
+  }));
+  console.log(`wrote ${out}: step ${r.step}, loss ${r.lastLoss.toFixed(4)}, ${((performance.now() - t0) / 60000).toFixed(1)} min; held-out ${r.summary}`);
 }
 
 async function evalEncoder(args: string[]): Promise<void> {
@@ -224,7 +217,7 @@ async function evalEncoder(args: string[]): Promise<void> {
   const data = String(values.data).split(',').filter((d) => d.length > 0);
   for (const d of data) if (!existsSync(d)) throw new CliError(`dataset ${d} does not exist; build it with \`cm3leon data build\``);
   const [{ loadClipItems, evaluateClip, formatRecall }, { ClipEncoder }, { HashEncoder }] = await Promise.all([
-    import('../retrieval/clip-train.js'), import('../retrieval/clip-encoder.js'), import('../retrieval/encoders.js'),
+    import('../retrieval/clip-eval.js'), import('../retrieval/clip-encoder.js'), import('../retrieval/encoders.js'),
   ]);
   const name = String(values.encoder ?? 'models/bi-encoder');
   const encoder = await userErrors(async () => (name === 'hash-baseline' ? new HashEncoder() : ClipEncoder.load(name)));

@@ -25,7 +25,8 @@ export const DEFAULT_IMAGE_TOKENIZER = 'models/image-tokenizer';
 export const IMAGE_USAGE = `  cm3leon tokenizer train-image [--data data/shapes,data/emoji] [--grid 16] [--codebook 512] [--steps 3000]
                                 [--batch 16] [--lr 2e-3] [--width 32] [--edge 0.5] [--seed 1] [--threads N]
                                 [--max-minutes M] [--checkpoint-every 200] [--resume] [--mse W] [--outline W] [--contrast W]
-                                [--oversample-small K [--oversample-shapes cross,star]] [--recolour N] [--adversarial W] [--init DIR [--decoder-only | --encoder-only] [--decoder-blocks 1,1,2]] -o ${DEFAULT_IMAGE_TOKENIZER}
+                                [--oversample-small K [--oversample-shapes cross,star]] [--recolour N] [--adversarial W] [--init DIR [--decoder-only | --encoder-only] [--decoder-blocks 1,1,2]]
+                                [--device cpu|webgpu|auto] [--pack FILE] -o ${DEFAULT_IMAGE_TOKENIZER}
   cm3leon tokenizer encode image.png [--tokenizer DIR] [--json]
   cm3leon tokenizer decode codes.json -o out.png [--tokenizer DIR]
   cm3leon tokenizer roundtrip image.png -o out.png [--tokenizer DIR]
@@ -44,7 +45,9 @@ train-image  trains the VQ image tokenizer on the training split (held-out conce
              small object (of --oversample-shapes, default any) K times as often; --recolour N adds N
              Shapes scenes drawn again in random off-palette colours (never near a held-out pair's
              colour), so shape and colour are learnt apart; --adversarial W adds
-             a patch discriminator's hinge term (weight W) so the decoder draws crisp edges
+             a patch discriminator's hinge term (weight W) so the decoder draws crisp edges;
+             --device webgpu trains on the GPU (--decoder-only there); --pack FILE reads the images
+             from a pack of bench/gpu/pack-vq-data.ts instead of --data
 encode       prints the code grid of a PNG (resized to the tokenizer's size if needed): one row per line,
              or a JSON object {grid, codes} with --json
 decode       reads codes (JSON: {codes: [...]}, a flat or nested array) and writes a PNG
@@ -259,7 +262,7 @@ async function trainImage(args: string[]): Promise<void> {
     resume: { type: 'boolean' }, output: { type: 'string', short: 'o' },
     init: { type: 'string' }, 'decoder-only': { type: 'boolean' }, 'encoder-only': { type: 'boolean' }, outline: { type: 'string' }, contrast: { type: 'string' }, 'decoder-blocks': { type: 'string' },
     'oversample-small': { type: 'string' }, 'oversample-shapes': { type: 'string' }, adversarial: { type: 'string' },
-    recolour: { type: 'string' },
+    recolour: { type: 'string' }, device: { type: 'string' }, pack: { type: 'string' },
   });
   if (values.help) return console.log(IMAGE_USAGE);
   if (positionals.length > 0) throw new CliError(`train-image takes no positional arguments (got '${positionals[0]}')`);
@@ -285,8 +288,12 @@ async function trainImage(args: string[]): Promise<void> {
   const recolour = num(values.recolour, 'recolour', 0);
   const seed = num(values.seed, 'seed', 1);
   const maxMinutes = values['max-minutes'] === undefined ? undefined : num(values['max-minutes'], 'max-minutes', 0, false);
-  const { trainImageTokenizer, trainConfig } = await import('../tokenizers/vq/train.js');
-  const { loadImages, oversampleSmallObjects, recolouredScenes } = await import('../tokenizers/vq/dataset.js');
+  const { trainImageTokenizer, trainConfig } = await import('../train/image-tokenizer.js');
+  const { trainingImages } = await import('../train/image-tokenizer-data.js');
+  const { checkDevice, useDevice } = await import('./device.js');
+  // The whole model's quantiser reads synchronously: only --decoder-only trains on the GPU.
+  const device0 = values['decoder-only'] ? await checkDevice(values.device, 'train-image') : (await checkDevice(values.device, 'train-image')).replace('auto', 'cpu');
+  if (device0 === 'webgpu' && !values['decoder-only']) throw new CliError('--device webgpu trains the image tokenizer with --decoder-only only (the whole model trains on the CPU)');
   if (values['decoder-only'] && values.init === undefined) throw new CliError('--decoder-only needs --init DIR (the tokenizer whose codes stay fixed)');
   if (values['encoder-only'] && values.init === undefined) throw new CliError('--encoder-only needs --init DIR (the tokenizer whose codebook and decoder stay fixed)');
   if (values['encoder-only'] && values['decoder-only']) throw new CliError('--encoder-only and --decoder-only exclude each other');
@@ -314,24 +321,21 @@ async function trainImage(args: string[]): Promise<void> {
   });
   const dirs = String(values.data ?? 'data/shapes,data/emoji').split(',').filter((d) => d.length > 0);
   const out = String(values.output ?? DEFAULT_IMAGE_TOKENIZER);
-  const t0 = performance.now();
   const limit = values.limit === undefined ? undefined : num(values.limit, 'limit', 0);
-  let loaded = await loadImages(dirs, { split: 'train', size: config.imageSize, limitPerDataset: limit });
-  const byDataset: Record<string, number> = {};
-  for (const im of loaded) byDataset[im.dataset] = (byDataset[im.dataset] ?? 0) + 1;
-  console.error(`loaded ${loaded.length} training images (${Object.entries(byDataset).map(([d, n]) => `${d}: ${n}`).join(', ')}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  if (recolour > 0) {
-    const extra = await recolouredScenes(loaded, recolour, config.imageSize, seed + 1000);
-    loaded = [...loaded, ...extra];
-    console.error(`${extra.length} Shapes scenes drawn again in random colours (held-out pairs' colours kept away)`);
+  let data;
+  try {
+    data = await trainingImages({
+      dirs, size: config.imageSize, limit, recolour, oversample, oversampleShapes, seed,
+      pack: values.pack === undefined ? undefined : String(values.pack), log: (l) => console.error(l),
+    });
+  } catch (e) {
+    if (values.pack !== undefined) throw new CliError((e as Error).message);
+    throw e;
   }
-  if (oversample > 1) {
-    const r = await oversampleSmallObjects(loaded, oversample, oversampleShapes);
-    loaded = r.images;
-    console.error(`${r.repeated} Shapes images with a small ${oversampleShapes?.join(' or ') ?? 'object'} drawn ${oversample}x as often (${loaded.length} entries)`);
-  }
-  const r = trainImageTokenizer({
-    out, images: loaded.map((l) => l.rgb), config, steps,
+  const device = await useDevice(device0, 'train-image');
+  if (device !== 'cpu') console.error(`training on ${device}`);
+  const r = await trainImageTokenizer({
+    out, images: data.images, config, steps,
     batchSize: num(values.batch, 'batch', 16), lr: values.lr === undefined ? undefined : num(values.lr, 'lr', 0, false),
     seed, resume: values.resume === true,
     loss,
@@ -340,7 +344,7 @@ async function trainImage(args: string[]): Promise<void> {
     logEvery: num(values['log-every'], 'log-every', 20),
     restartEvery: num(values['restart-every'], 'restart-every', 50),
     maxSeconds: maxMinutes === undefined ? undefined : maxMinutes * 60,
-    dataInfo: { datasets: dirs, split: 'train', images: byDataset, ...(init ? { init: String(values.init) } : {}), ...(oversample > 1 ? { oversampleSmall: oversample, oversampleShapes: oversampleShapes ?? 'all' } : {}), ...(recolour > 0 ? { recoloured: recolour } : {}) },
+    dataInfo: { ...data.dataInfo, ...(init ? { init: String(values.init) } : {}) },
   });
   console.log(`wrote ${out}: ${r.step} steps in ${(r.seconds / 60).toFixed(1)} min, grid ${config.imageSize / config.factor}x${config.imageSize / config.factor}, codebook ${config.codebookSize}`);
 }

@@ -1,10 +1,10 @@
 /**
  * `cm3leon train`: pretrain a CM3leon decoder with the CM3 objective on the datasets' caption pairs
- * (both orders), then write a model directory that `generate` and `caption` load.
+ * (both orders), then write a model directory that `generate` and `caption` load. Argument
+ * handling only; the run is src/train/pretrain.ts.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError } from './errors.js';
 
@@ -50,7 +50,7 @@ export async function run(args: string[]): Promise<void> {
   }
   if (values.help) return console.log(USAGE);
   const preset = String(values.preset ?? 'small');
-  const { presets, presetConfig } = await import('../model/config.js');
+  const { presets } = await import('../model/config.js');
   if (!(preset in presets)) throw new CliError(`train: unknown preset '${preset}' (available: ${Object.keys(presets).join(', ')})`);
   const dataDirs = String(values.data ?? 'data/emoji,data/shapes').split(',').filter(Boolean);
   // Fail before any compute on bad paths.
@@ -69,85 +69,24 @@ export async function run(args: string[]): Promise<void> {
   if (steps < 1 || batch < 1 || seq < 2) throw new CliError('train: --steps, --batch must be >= 1 and --seq >= 2');
   if (maskProbability > 1) throw new CliError(`train: --mask-probability must be in [0, 1], got ${maskProbability}`);
 
-  const { MultimodalTokenizer } = await import('../tokenizers/multimodal.js');
-  const { captionRecords, recordDocuments } = await import('../tasks/caption-docs.js');
-  const { Decoder } = await import('../model/decoder.js');
-  const { saveModelDir } = await import('../model/model-dir.js');
-  const { cm3Mask } = await import('../model/cm3.js');
-  const { PackedSource } = await import('../train/packing.js');
-  const { train } = await import('../train/trainer.js');
-  const { withHostCopies } = await import('../tensor/index.js');
-  type Rng = import('../tensor/index.js').Rng;
-
-  const tok = MultimodalTokenizer.load(textPath, imageDir);
-  const seqLen = seq;
-  const config = presetConfig(preset, tok.vocab.size, { maxPositions: Math.max(presets[preset as keyof typeof presets].maxPositions, seqLen), seed: num(values, 'seed', 0) });
-  if (seqLen > config.maxPositions) throw new CliError(`train: --seq ${seqLen} exceeds the preset's ${config.maxPositions} positions`);
-  mkdirSync(runDir, { recursive: true });
   const limit = values.limit === undefined ? undefined : num(values, 'limit', 0);
-  const stamp = (p: string): string => `${resolve(p)}:${statSync(p).size}:${statSync(p).mtimeMs}`;
-  const key = createHash('sha256').update([stamp(textPath), stamp(join(imageDir, 'model.safetensors')), ...dataDirs.map((d) => stamp(join(d, 'info.json'))), String(limit)].join('|')).digest('hex').slice(0, 16);
-  const recordsFor = (split: 'train' | 'heldout') => captionRecords(dataDirs, tok, {
-    split, limit: split === 'heldout' && limit ? Math.ceil(limit / 4) : limit, log: (l) => console.error(l),
-    cache: join(runDir, `records-${split}.safetensors`), key,
-  });
-  const trainRecords = await recordsFor('train');
-  const { docs: trainDocs, recordOf } = recordDocuments(trainRecords, tok);
-  const heldoutDocs = recordDocuments(await recordsFor('heldout'), tok).docs;
-  const tokens = trainDocs.reduce((s, d) => s + d.length, 0);
-  console.error(`documents: ${trainDocs.length} train (${tokens} tokens), ${heldoutDocs.length} held-out; vocabulary ${tok.vocab.size}; model ${preset}`);
-  const ids = tok.ids;
-  const special = { eos: ids.eos, brk: ids.brk, infill: ids.infill, sentinels: ids.sentinels };
-  let transform = (doc: Int32Array, rng: Rng): Int32Array => cm3Mask(doc, special, rng, { maskProbability });
-  if (values.retrieval !== undefined) {
-    const encoderDir = String(values.retrieval);
-    const [{ ClipEncoder }, { planRetrieval, retrievalTransform, loadPixels }] = await Promise.all([import('../retrieval/clip-encoder.js'), import('../tasks/retrieval-docs.js')]);
-    let encoder;
-    try {
-      encoder = ClipEncoder.load(encoderDir);
-    } catch (err) {
-      throw new CliError(`train: --retrieval: ${(err as Error).message}`);
-    }
-    const pixels = await loadPixels(dataDirs, [...new Set(trainRecords.map((r) => r.image))]);
-    const plan = await planRetrieval(trainRecords, encoder, pixels, { seed: num(values, 'seed', 0), log: (l) => console.error(l) });
-    transform = retrievalTransform(plan, recordOf, tok, transform, { maxDocs: num(values, 'retrieve-max', 2), maxTokens: seqLen + 1 });
-    console.error(`retrieval: ${plan.bank.length} bank documents by ${encoder.id.name}@${encoder.id.version}; 0-${num(values, 'retrieve-max', 2)} prepended per example`);
-  }
-  const source = new PackedSource(trainDocs, heldoutDocs, batch, {
-    seqLen, seed: num(values, 'seed', 0), accumulate: num(values, 'accumulate', 1), evalRows: 64, transform,
-  });
-  const { parseDevice, selectDevice, setBackend } = await import('../backends/index.js');
-  let device: string;
-  try {
-    device = (await selectDevice(parseDevice(String(values.device ?? 'cpu')))).name;
-  } catch (err) {
-    throw new CliError(`train: --device: ${(err as Error).message}`);
-  }
-  const model = new Decoder(config); // on the selected device (resuming loads there too)
-  if (values.init !== undefined) {
-    const { loadDecoder } = await import('../model/checkpoint.js');
-    let init;
-    try {
-      init = loadDecoder(String(values.init));
-    } catch (err) {
-      throw new CliError(`train: --init: ${(err as Error).message}`);
-    }
-    const shape = (c: typeof config): string => JSON.stringify([c.vocabSize, c.dim, c.heads, c.layers, c.maxPositions]);
-    if (shape(init.config) !== shape(config)) {
-      throw new CliError(`train: --init ${String(values.init)} has config ${JSON.stringify(init.config)}, this run needs ${JSON.stringify(config)}`);
-    }
-    model.loadStateDict(init.stateDict());
-    console.error(`initialised from ${String(values.init)}`);
-  }
-  console.error(`parameters: ${(model.numParameters() / 1e6).toFixed(2)}M; ${steps} steps of ${batch} x ${seqLen} tokens on ${device}`);
+  const { pretrain, PretrainInputError } = await import('../train/pretrain.js');
+  const { setBackend } = await import('../backends/index.js');
   const t0 = performance.now();
-  const result = await train(model, source, {
-    runDir, steps, lr, warmup: num(values, 'warmup', 100), accumulate: num(values, 'accumulate', 1),
-    evalEvery: num(values, 'eval-every', 200), checkpointEvery: num(values, 'checkpoint-every', 100),
-    stopAfter: values['stop-after'] === undefined ? undefined : num(values, 'stop-after', steps), resume: !!values.resume,
-  });
-  const info = { textTokenizer: textPath, imageTokenizer: imageDir, imageTokenizerCodes: tok.image.codesVersion, preset, trainedWith: `cm3leon train ${args.join(' ')}` };
-  await withHostCopies(result.model.parameters(), () => saveModelDir(outDir, result.model, info, { metadata: { step: String(result.step) }, special: { eos: ids.eos, pad: ids.pad } }));
+  let result;
+  try {
+    result = await pretrain({
+      preset: preset as keyof typeof presets, dataDirs, textTokenizer: textPath, imageTokenizer: imageDir, runDir, outDir,
+      device: String(values.device ?? 'cpu'), steps, batch, seqLen: seq, lr, warmup: num(values, 'warmup', 100), accumulate: num(values, 'accumulate', 1), maskProbability,
+      evalEvery: num(values, 'eval-every', 200), checkpointEvery: num(values, 'checkpoint-every', 100), seed: num(values, 'seed', 0),
+      stopAfter: values['stop-after'] === undefined ? undefined : num(values, 'stop-after', steps), limit, resume: !!values.resume,
+      init: values.init === undefined ? undefined : String(values.init), retrieval: values.retrieval === undefined ? undefined : String(values.retrieval),
+      retrieveMax: num(values, 'retrieve-max', 2), command: `cm3leon train ${args.join(' ')}`, log: (l) => console.error(l),
+    });
+  } catch (err) {
+    if (err instanceof PretrainInputError) throw new CliError(`train: ${err.message}`);
+    throw err;
+  }
   setBackend('cpu');
   console.log(`wrote ${outDir}: step ${result.step}, train loss ${result.lastLoss.toFixed(4)}, held-out loss ${result.evalLoss?.toFixed(4)}, ${((performance.now() - t0) / 60000).toFixed(1)} min`);
 }

@@ -3,7 +3,7 @@
  * as a directory (config.json naming the tokenizer relative to it, model.safetensors, a model card).
  * Its id's version is a hash of the config and the weights, so a memory bank built with other
  * weights is refused (memory-bank.ts). Embedding runs in chunks under noGrad on the CPU backend.
- * Not here: training (clip-train.ts).
+ * Not here: training (src/train/bi-encoder.ts).
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';

@@ -1,7 +1,7 @@
 /**
  * The project's CLIP-style bi-encoder (none can be downloaded): an image tower over pixels and a
  * text tower over BPE tokens, each projected to one L2-normalised space of `embedDim`, trained
- * contrastively (symmetric InfoNCE with a learned temperature, clip-train.ts).
+ * contrastively (symmetric InfoNCE with a learned temperature, src/train/bi-encoder.ts).
  *
  *   image (B, 3, S, S) in [-1, 1] -> 4 stride-2 3x3 convs with swish (S -> S/16) -> flatten (keeps
  *         where things are: Shapes captions name positions) -> LayerNorm -> MLP -> (B, E)
@@ -11,7 +11,7 @@
  * Why causal: texts are right-padded to a fixed L; with a causal mask no real token ever attends to
  * padding, so an embedding does not depend on what else is in the batch. With `textLayers: 0` the
  * text tower is a bag of words (mean of token embeddings, no positions): the baseline it must beat.
- * Not here: training (clip-train.ts) and the BiEncoder wrapper with load/save (clip-encoder.ts).
+ * Not here: training (src/train/bi-encoder.ts) and the BiEncoder wrapper with load/save (clip-encoder.ts).
  */
 import { Embedding, LayerNorm, Linear, Module, parameter } from '../nn/index.js';
 import {

@@ -24,6 +24,6 @@ export { dot, normalise, normalisedMean, isUnitLength } from './vectors.js';
 export { RetrievalInputError } from './errors.js';
 export { ClipModel, defaultClipConfig, type ClipConfig } from './clip.js';
 export { ClipEncoder } from './clip-encoder.js';
-export { evaluateClip, loadClipItems, trainClip, type ClipEvalResult, type ClipItem } from './clip-train.js';
+export { evaluateClip, loadClipItems, type ClipEvalResult, type ClipItem } from './clip-eval.js';
 export { Retriever, ensureDefaultBank, cacheDir, type RetrievedDocument, type RetrieverOptions } from './retriever.js';
 export { buildCollectionBank, listCollection } from './collection.js';

@@ -1,19 +1,13 @@
 /**
- * The training loop: AdamW (betas 0.9/0.95, decoupled weight decay), linear warmup + cosine decay,
- * global gradient clipping, gradient accumulation, periodic held-out evaluation, crash-safe
- * checkpoints with optimizer state (`resume` continues from the last one, so a SIGKILL loses at
- * most one checkpoint interval), NaN/Inf detection, a progress line with tokens/s and ETA, a JSONL
- * metric log and a loss-curve PNG. Runs on the model's backend (CPU or WebGPU: losses and norms
- * are read asynchronously, checkpoints through host copies). Data comes from a BatchSource that is deterministic in
- * (step, micro-batch), so a resumed run sees exactly the batches an uninterrupted one would.
+ * The decoder's recipe for the training loop (fit.ts): next-token cross-entropy on packed token
+ * rows from a BatchSource that is deterministic in (step, micro-batch), held-out evaluation, and
+ * checkpoints holding the decoder (model.safetensors + config.json). AdamW betas 0.9 / 0.95,
+ * weight decay 0.1 on every parameter.
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as T from '../tensor/index.js';
-import { AdamW, clipGradNormAsync, warmupCosine } from '../nn/index.js';
 import type { Decoder } from '../model/decoder.js';
-import { findCheckpoint, loadCheckpoint, saveCheckpoint, type TrainerState } from './run-dir.js';
-import { writePlot } from './plot.js';
+import { loadDecoder, saveDecoder } from '../model/checkpoint.js';
+import { fit, type Recipe } from './fit.js';
 
 export interface Batch {
   /** (batch * seq) token ids and next-token targets (-100 = no loss), row-major. */
@@ -59,13 +53,7 @@ export interface TrainResult {
   tokensPerSecond: number;
 }
 
-function fmtTime(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
-}
-
+/** Mean next-token loss over the held-out batches, weighted by their target counts. */
 export async function evaluate(model: Decoder, batches: Batch[], batchSize: number, seqLen: number): Promise<number> {
   let total = 0;
   let count = 0;
@@ -87,103 +75,41 @@ export async function evaluate(model: Decoder, batches: Batch[], batchSize: numb
   return count ? total / count : NaN;
 }
 
+/** The decoder recipe; `model` is replaced by the checkpoint's decoder when resuming. */
+export function decoderRecipe(initial: Decoder, source: BatchSource, o: { accumulate?: number; betas?: [number, number]; weightDecay?: number } = {}): Recipe & { model: Decoder } {
+  const { batchSize, seqLen } = source;
+  return {
+    model: initial,
+    restore(dir) {
+      this.model = loadDecoder(dir); // on the current backend
+    },
+    named() {
+      return this.model.namedParameters();
+    },
+    betas: o.betas ?? [0.9, 0.95],
+    weightDecay: o.weightDecay ?? 0.1,
+    itemsPerStep: batchSize * seqLen * (o.accumulate ?? 1),
+    unit: 'tok',
+    loss(step, micro) {
+      const b = source.batch(step, micro);
+      const backend = this.model.embedTokens.weight.backend.name;
+      const ids = T.tensor(b.ids, [batchSize, seqLen], { dtype: 'i32', backend });
+      const targets = T.tensor(b.targets, [batchSize, seqLen], { dtype: 'i32', backend });
+      return this.model.loss(ids, targets);
+    },
+    async evaluate() {
+      const loss = await evaluate(this.model, source.evalBatches(), batchSize, seqLen);
+      return { loss, record: { evalLoss: loss }, line: `held-out loss ${loss.toFixed(4)}` };
+    },
+    writeModel(dir, state) {
+      saveDecoder(dir, this.model, { step: String(state.step) });
+    },
+  };
+}
+
 /** Trains `model` (or the checkpoint's model when resuming) and returns it. */
 export async function train(initial: Decoder, source: BatchSource, o: TrainOptions): Promise<TrainResult> {
-  const accumulate = o.accumulate ?? 1;
-  const evalEvery = o.evalEvery ?? 100;
-  const checkpointEvery = o.checkpointEvery ?? 100;
-  const logEvery = o.logEvery ?? 1;
-  const log = o.log ?? ((line, final) => process.stdout.write(process.stdout.isTTY && !final ? `\r${line}` : `${line}\n`));
-  mkdirSync(o.runDir, { recursive: true });
-  const metricsPath = join(o.runDir, 'metrics.jsonl');
-
-  let model = initial;
-  let state: TrainerState = { step: 0, tokensSeen: 0, bestEvalLoss: null, extra: {} };
-  const ckpt = o.resume ? findCheckpoint(o.runDir) : null;
-  let restore: ((opt: AdamW) => void) | null = null;
-  if (ckpt) {
-    const loaded = loadCheckpoint(ckpt);
-    model = loaded.model;
-    state = loaded.state;
-    restore = loaded.restoreOptimizer;
-    log(`resumed from ${ckpt} at step ${state.step}`, true);
-  }
-  // A fresh run starts a fresh log (a resumed one appends; readers keep the last entry per step).
-  if (!ckpt) writeFileSync(metricsPath, '');
-  const opt = new AdamW(model.parameters(), { lr: o.lr, betas: o.betas ?? [0.9, 0.95], weightDecay: o.weightDecay ?? 0.1 });
-  if (restore) restore(opt);
-
-  const { batchSize, seqLen } = source;
-  const tokensPerStep = batchSize * seqLen * accumulate;
-  const history: [number, number][] = [];
-  const evalHistory: [number, number][] = [];
-  let lastLoss = NaN;
-  let evalLoss: number | null = null;
-  let badSteps = 0;
-  let windowStart = performance.now();
-  let windowTokens = 0;
-  let rate = 0;
-
-  const checkpoint = (): Promise<void> => T.withHostCopies([...model.parameters(), ...opt.stateTensors()], () => saveCheckpoint(o.runDir, model, opt, state));
-  const backend = model.embedTokens.weight.backend.name;
-  const record = (obj: Record<string, unknown>): void => appendFileSync(metricsPath, `${JSON.stringify(obj)}\n`);
-
-  const lastStep = Math.min(o.steps, o.stopAfter ?? Infinity);
-  while (state.step < lastStep) {
-    opt.lr = warmupCosine(state.step, { peakLr: o.lr, warmup: o.warmup, totalSteps: o.steps, minLr: o.minLr ?? o.lr / 10 });
-    let lossSum = 0;
-    for (let micro = 0; micro < accumulate; micro++) {
-      const b = source.batch(state.step, micro);
-      const lossT = T.tidy(() => {
-        const ids = T.tensor(b.ids, [batchSize, seqLen], { dtype: 'i32', backend });
-        const targets = T.tensor(b.targets, [batchSize, seqLen], { dtype: 'i32', backend });
-        const loss = accumulate > 1 ? T.div(model.loss(ids, targets), accumulate) : model.loss(ids, targets);
-        T.backward(loss);
-        return loss;
-      });
-      lossSum += await lossT.itemAsync();
-      lossT.dispose();
-    }
-    const gradNorm = await clipGradNormAsync(model.parameters(), o.clip ?? 1.0);
-    if (!Number.isFinite(lossSum) || !Number.isFinite(gradNorm)) {
-      opt.zeroGrad();
-      badSteps++;
-      record({ step: state.step, event: 'non-finite', loss: lossSum, gradNorm });
-      log(`step ${state.step}: non-finite loss or gradient (loss ${lossSum}, grad norm ${gradNorm}); step skipped`, true);
-      if (badSteps >= (o.maxBadSteps ?? 5)) {
-        throw new Error(`training stopped: ${badSteps} consecutive non-finite steps at step ${state.step}; the last checkpoint in ${o.runDir} is intact (lower the learning rate and resume)`);
-      }
-      continue;
-    }
-    badSteps = 0;
-    opt.stepUpdate();
-    opt.zeroGrad();
-    state.step++;
-    state.tokensSeen += tokensPerStep;
-    windowTokens += tokensPerStep;
-    lastLoss = lossSum;
-    history.push([state.step, lossSum]);
-    const elapsed = (performance.now() - windowStart) / 1000;
-    if (elapsed > 2) {
-      rate = windowTokens / elapsed;
-      windowStart = performance.now();
-      windowTokens = 0;
-    }
-    if (state.step % logEvery === 0 || state.step === o.steps) {
-      record({ step: state.step, loss: lossSum, lr: opt.lr, gradNorm, tokensPerSecond: Math.round(rate), tokensSeen: state.tokensSeen, time: new Date().toISOString() });
-      const eta = rate > 0 ? ((o.steps - state.step) * tokensPerStep) / rate : NaN;
-      const done = Math.round((30 * state.step) / o.steps);
-      log(`[${'#'.repeat(done)}${'.'.repeat(30 - done)}] step ${state.step}/${o.steps} loss ${lossSum.toFixed(4)} lr ${opt.lr.toExponential(2)} ${Math.round(rate)} tok/s ETA ${fmtTime(eta)}`, false);
-    }
-    if (state.step % evalEvery === 0 || state.step === o.steps) {
-      evalLoss = await evaluate(model, source.evalBatches(), batchSize, seqLen);
-      evalHistory.push([state.step, evalLoss]);
-      if (state.bestEvalLoss === null || evalLoss < state.bestEvalLoss) state.bestEvalLoss = evalLoss;
-      record({ step: state.step, evalLoss });
-      log(`step ${state.step}: held-out loss ${evalLoss.toFixed(4)}`, true);
-      writePlot(join(o.runDir, 'loss.png'), [{ points: history, colour: [40, 90, 200] }, { points: evalHistory, colour: [220, 80, 30] }], { title: 'loss (blue: train, orange: held-out)' });
-    }
-    if (state.step % checkpointEvery === 0 || state.step === lastStep) await checkpoint();
-  }
-  return { model, step: state.step, lastLoss, evalLoss, tokensPerSecond: rate };
+  const recipe = decoderRecipe(initial, source, o);
+  const r = await fit(recipe, { ...o, evalEvery: o.evalEvery ?? 100 });
+  return { model: recipe.model, step: r.step, lastLoss: r.lastLoss, evalLoss: r.evalLoss, tokensPerSecond: r.rate };
 }

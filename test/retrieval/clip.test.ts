@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClipModel, defaultClipConfig, textBatch } from '../../src/retrieval/clip.js';
 import { ClipEncoder } from '../../src/retrieval/clip-encoder.js';
-import { clipBatchFor, evaluateClip, trainClip, type ClipItem } from '../../src/retrieval/clip-train.js';
+import { evaluateClip, type ClipItem } from '../../src/retrieval/clip-eval.js';
+import { clipBatchFor, trainClip } from '../../src/train/bi-encoder.js';
 import { loadTokenizerJson } from '../../src/tokenizers/tokenizer-json.js';
 import { isUnitLength } from '../../src/retrieval/vectors.js';
 

@@ -11,7 +11,8 @@ import { test } from 'node:test';
 import '../../src/index.js';
 import { tensor } from '../../src/tensor/index.js';
 import { PatchDiscriminator, hingeDiscriminatorLoss, hingeGeneratorLoss } from '../../src/tokenizers/vq/discriminator.js';
-import { ImageTokenizer, trainImageTokenizer, type VqConfig } from '../../src/tokenizers/vq/index.js';
+import { ImageTokenizer, type VqConfig } from '../../src/tokenizers/vq/index.js';
+import { trainImageTokenizer } from '../../src/train/image-tokenizer.js';
 import { renderScene, sampleScene, Rng as DataRng } from '../../src/data/index.js';
 import { assertSameWeights } from './helpers.js';
 
@@ -47,7 +48,7 @@ test('the discriminator gives one logit per patch and saves and loads exactly', 
   assert.throws(() => PatchDiscriminator.load(join(dir, 'bad.safetensors')), /discriminator .*bad\.safetensors/);
 });
 
-test('adversarial decoder training checkpoints the discriminator and resumes exactly', () => {
+test('adversarial decoder training checkpoints the discriminator and resumes exactly', async () => {
   const images = scenes(32, 16, 4);
   const start = new ImageTokenizer(TINY, 2);
   start.save(join(dir, 'start'));
@@ -56,15 +57,15 @@ test('adversarial decoder training checkpoints the discriminator and resumes exa
     decoderOnly: true, loss: { adversarial: 0.1 },
   };
   const lines: string[] = [];
-  const straight = trainImageTokenizer({ ...base, out: join(dir, 'straight'), steps: 8, init: ImageTokenizer.load(join(dir, 'start')), log: (l) => lines.push(l), logEvery: 4 });
+  const straight = await trainImageTokenizer({ ...base, out: join(dir, 'straight'), steps: 8, init: ImageTokenizer.load(join(dir, 'start')), log: (l) => lines.push(l), logEvery: 4 });
   assert.ok(lines.some((l) => / gen -?[0-9.]+ disc [0-9.]+ /.test(l)), 'the log shows both sides of the game');
-  assert.ok(existsSync(join(dir, 'straight', 'checkpoint', 'ckpt-0000008', 'discriminator.safetensors')));
-  assert.ok(existsSync(join(dir, 'straight', 'checkpoint', 'ckpt-0000008', 'discriminator-optimizer.safetensors')));
-  trainImageTokenizer({ ...base, out: join(dir, 'split'), steps: 8, init: ImageTokenizer.load(join(dir, 'start')), maxSeconds: 0 });
-  const split = trainImageTokenizer({ ...base, out: join(dir, 'split'), steps: 8, init: ImageTokenizer.load(join(dir, 'start')), resume: true });
+  assert.ok(existsSync(join(dir, 'straight', 'checkpoint', 'discriminator.safetensors')));
+  assert.ok(existsSync(join(dir, 'straight', 'checkpoint', 'discriminator-optimizer.safetensors')));
+  await trainImageTokenizer({ ...base, out: join(dir, 'split'), steps: 8, init: ImageTokenizer.load(join(dir, 'start')), maxSeconds: 0 });
+  const split = await trainImageTokenizer({ ...base, out: join(dir, 'split'), steps: 8, init: ImageTokenizer.load(join(dir, 'start')), resume: true });
   assertSameWeights(straight.tokenizer.stateDict(), split.tokenizer.stateDict(), 1e-5);
-  const da = PatchDiscriminator.load(join(dir, 'straight', 'checkpoint', 'ckpt-0000008', 'discriminator.safetensors')).stateDict();
-  const db = PatchDiscriminator.load(join(dir, 'split', 'checkpoint', 'ckpt-0000008', 'discriminator.safetensors')).stateDict();
+  const da = PatchDiscriminator.load(join(dir, 'straight', 'checkpoint', 'discriminator.safetensors')).stateDict();
+  const db = PatchDiscriminator.load(join(dir, 'split', 'checkpoint', 'discriminator.safetensors')).stateDict();
   assertSameWeights(da, db, 1e-5, 'discriminator ');
   const moved = [...da].some(([name, t]) => {
     const init = new PatchDiscriminator(32, 3, 1 + 7).stateDict().get(name)!.data;

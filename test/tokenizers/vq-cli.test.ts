@@ -104,3 +104,10 @@ test('bad input gives one clear line and exit code 2', () => {
   assert.match(cli('train-image', '--encoder-only', '--decoder-only', '--init', tokDir).err, /exclude each other/);
   assert.match(cli('train-image', '--encoder-only', '--decoder-blocks', '2,2,4', '--init', tokDir).err, /--decoder-blocks grows the decoder, which --encoder-only keeps fixed/);
 });
+
+test('train-image and train-encoder check --device before any work', () => {
+  assert.match(cli('train-image', '--device', 'tpu').err, /train-image: --device: unknown device 'tpu'/);
+  assert.match(cli('train-image', '--device', 'webgpu').err, /--device webgpu trains the image tokenizer with --decoder-only only/);
+  const r = spawnSync(process.execPath, [main, 'index', 'train-encoder', '--data', dir, '-o', join(dir, 'enc'), '--device', 'tpu', '--text-tokenizer', join(dirname(fileURLToPath(import.meta.url)), '../../../models/text-tokenizer/tokenizer.json')], { encoding: 'utf8', cwd: dir });
+  assert.match(r.stderr, /train-encoder: --device: unknown device 'tpu'/);
+});

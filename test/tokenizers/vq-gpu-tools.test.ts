@@ -1,6 +1,6 @@
 /**
- * The offline GPU machine's decoder training (bench/gpu/pack-vq-data, bench/gpu/train-vq-decoder),
- * run here on the CPU backend: the pack holds every training image once and the oversampled draw
+ * The offline GPU machine's decoder training (bench/gpu/pack-vq-data, then
+ * `cm3leon tokenizer train-image --pack`), run here on the CPU backend: the pack holds every training image once and the oversampled draw
  * list, and two training steps change the decoder only (the encoder, so every code, stays).
  */
 import assert from 'node:assert/strict';
@@ -46,7 +46,7 @@ test('pack, then two decoder-only steps on the CPU backend: the encoder is untou
 
     const out = join(dir, 'vq');
     const t = spawnSync(process.execPath, [
-      join(dist, 'bench/gpu/train-vq-decoder.js'), '--pack', pack, '--init', join(root, 'models/image-tokenizer'), '--backend', 'cpu',
+      join(dist, 'src/cli/main.js'), 'tokenizer', 'train-image', '--pack', pack, '--init', join(root, 'models/image-tokenizer'), '--decoder-only', '--device', 'cpu',
       '--steps', '2', '--batch', '2', '--adversarial', '0.1', '-o', out,
     ], { encoding: 'utf8', cwd: root });
     assert.equal(t.status, 0, t.stderr);
@@ -59,7 +59,7 @@ test('pack, then two decoder-only steps on the CPU backend: the encoder is untou
       else assert.ok(same, `${name} changed`);
     }
     assert.ok(decoderMoved > 0);
-    assert.match(readFileSync(join(out, 'train-log.jsonl'), 'utf8'), /"event":"done","step":2/);
+    assert.match(readFileSync(join(out, 'metrics.jsonl'), 'utf8'), /"step":2,"loss"/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

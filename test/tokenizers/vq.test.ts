@@ -13,8 +13,9 @@ import { tensor, tidy, Rng } from '../../src/tensor/index.js';
 import { TokenizerError } from '../../src/tokenizers/errors.js';
 import {
   CodeUsage, DEFAULT_LOSS_WEIGHTS, ImageTokenizer, argmaxRows, codebookUsage, contrastMask, imagesToFloats, outlineMask, pixelLoss, psnr, resizeRgb, restartCandidates, restartCodes,
-  ssim, trainImageTokenizer, validateVqConfig, vqConfigFromDict, type VqConfig,
+  ssim, validateVqConfig, vqConfigFromDict, type VqConfig,
 } from '../../src/tokenizers/vq/index.js';
+import { trainImageTokenizer } from '../../src/train/image-tokenizer.js';
 import { renderScene, sampleScene, Rng as DataRng } from '../../src/data/index.js';
 import { assertSameWeights } from './helpers.js';
 
@@ -123,11 +124,11 @@ test('PSNR and SSIM', () => {
   assert.ok(ssim(a!, b) < 1 && ssim(a!, b) > 0.5);
 });
 
-test('a short training run lowers the loss, keeps codes alive, checkpoints and resumes', () => {
+test('a short training run lowers the loss, keeps codes alive, checkpoints and resumes', async () => {
   const images = scenes(64, 16, 9).map((s) => s.rgb);
   const out = join(dir, 'train');
   const lines: string[] = [];
-  const r = trainImageTokenizer({
+  const r = await trainImageTokenizer({
     out, images, config: TINY, steps: 60, batchSize: 8, lr: 3e-3, warmup: 5, restartEvery: 10, checkpointEvery: 30, logEvery: 10,
     log: (l) => lines.push(l),
   });
@@ -135,24 +136,24 @@ test('a short training run lowers the loss, keeps codes alive, checkpoints and r
   const last = r.losses.slice(-5).reduce((a, b) => a + b) / 5;
   assert.ok(last < 0.7 * first, `loss ${first.toFixed(3)} -> ${last.toFixed(3)}`);
   assert.ok(lines.some((l) => /images\/s ETA/.test(l)), 'progress lines with speed and ETA');
-  const log = readFileSync(join(out, 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+  const log = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
   assert.ok(log.some((e) => e['restarted']! > 0), 'dead codes were restarted');
   // The saved model loads and encodes like the trained one.
   const loaded = ImageTokenizer.load(out);
   assert.deepEqual(loaded.encode(scenes(3, 16)), r.tokenizer.encode(scenes(3, 16)));
   // Resume to 70 steps continues from step 60 with the optimizer state.
-  const resumed = trainImageTokenizer({ out, images, config: TINY, steps: 70, batchSize: 8, lr: 3e-3, warmup: 5, resume: true, log: (l) => lines.push(l) });
+  const resumed = await trainImageTokenizer({ out, images, config: TINY, steps: 70, batchSize: 8, lr: 3e-3, warmup: 5, resume: true, log: (l) => lines.push(l) });
   assert.equal(resumed.step, 70);
   assert.equal(resumed.losses.length, 10);
   assert.ok(lines.some((l) => /resumed from step 60/.test(l)));
 });
 
-test('resume gives the same weights as an uninterrupted run', () => {
+test('resume gives the same weights as an uninterrupted run', async () => {
   const images = scenes(32, 16, 4).map((s) => s.rgb);
   const base = { images, config: TINY, batchSize: 4, lr: 2e-3, warmup: 2, restartEvery: 5, checkpointEvery: 6, log: () => {} };
-  const straight = trainImageTokenizer({ ...base, out: join(dir, 'straight'), steps: 12 });
-  trainImageTokenizer({ ...base, out: join(dir, 'split'), steps: 12, maxSeconds: 0 }); // stops (and checkpoints) after step 1
-  const split = trainImageTokenizer({ ...base, out: join(dir, 'split'), steps: 12, resume: true });
+  const straight = await trainImageTokenizer({ ...base, out: join(dir, 'straight'), steps: 12 });
+  await trainImageTokenizer({ ...base, out: join(dir, 'split'), steps: 12, maxSeconds: 0 }); // stops (and checkpoints) after step 1
+  const split = await trainImageTokenizer({ ...base, out: join(dir, 'split'), steps: 12, resume: true });
   assertSameWeights(straight.tokenizer.stateDict(), split.tokenizer.stateDict(), 1e-4);
 });
 
@@ -252,13 +253,13 @@ function assertOnlyPartMoved(before: StateDict, after: StateDict, part: string, 
 
 type StateDict = ReturnType<ImageTokenizer['stateDict']>;
 
-test('decoder-only training keeps every code, changes only the decoder, lowers the loss, and needs a start', () => {
+test('decoder-only training keeps every code, changes only the decoder, lowers the loss, and needs a start', async () => {
   const images = scenes(48, 16, 5).map((s) => s.rgb);
-  const start = trainImageTokenizer({ out: join(dir, 'dec-start'), images, config: TINY, steps: 30, batchSize: 8, lr: 3e-3, warmup: 3, log: () => {} }).tokenizer;
+  const start = (await trainImageTokenizer({ out: join(dir, 'dec-start'), images, config: TINY, steps: 30, batchSize: 8, lr: 3e-3, warmup: 3, log: () => {} })).tokenizer;
   const before = start.stateDict();
   const probe = scenes(6, 16, 77);
   const codesBefore = start.encode(probe);
-  const r = trainImageTokenizer({
+  const r = await trainImageTokenizer({
     out: join(dir, 'dec-only'), images, config: TINY, steps: 40, batchSize: 8, lr: 3e-3, warmup: 3, log: () => {},
     init: ImageTokenizer.load(join(dir, 'dec-start')), decoderOnly: true, loss: { outline: 2 },
   });
@@ -274,25 +275,25 @@ test('decoder-only training keeps every code, changes only the decoder, lowers t
   assert.throws(() => trainImageTokenizer({ out: join(dir, 'dec-bad'), images, config: other, steps: 1, init: start, log: () => {} }), /differs from the requested/);
 });
 
-test('whole training from a trained tokenizer keeps its codebook (no data re-initialisation at step 0)', () => {
+test('whole training from a trained tokenizer keeps its codebook (no data re-initialisation at step 0)', async () => {
   const images = scenes(16, 16, 9).map((s) => s.rgb);
   const start = new ImageTokenizer(TINY, 4);
   const before = start.quantizer.codebook.dataSync().slice();
   // A learning rate of 0: only a restart could move the codebook, and step 0 of a fresh run restarts every code.
-  trainImageTokenizer({ out: join(dir, 'whole-init'), images, config: TINY, steps: 1, batchSize: 8, lr: 0, minLr: 0, warmup: 1, restartEvery: 50, init: start, log: () => {} });
+  await trainImageTokenizer({ out: join(dir, 'whole-init'), images, config: TINY, steps: 1, batchSize: 8, lr: 0, minLr: 0, warmup: 1, restartEvery: 50, init: start, log: () => {} });
   assert.deepEqual([...ImageTokenizer.load(join(dir, 'whole-init')).quantizer.codebook.dataSync()], [...before]);
-  const fresh = trainImageTokenizer({ out: join(dir, 'whole-fresh'), images, config: TINY, steps: 1, batchSize: 8, lr: 0, minLr: 0, warmup: 1, restartEvery: 50, seed: 4, log: () => {} });
+  const fresh = await trainImageTokenizer({ out: join(dir, 'whole-fresh'), images, config: TINY, steps: 1, batchSize: 8, lr: 0, minLr: 0, warmup: 1, restartEvery: 50, seed: 4, log: () => {} });
   assert.notDeepEqual([...fresh.tokenizer.quantizer.codebook.dataSync()], [...new ImageTokenizer(TINY, 4).quantizer.codebook.dataSync()], 'a fresh run does re-seed');
 });
 
-test('encoder-only training keeps the codebook and decoder bit for bit (every grid decodes as before) and lowers the loss', () => {
+test('encoder-only training keeps the codebook and decoder bit for bit (every grid decodes as before) and lowers the loss', async () => {
   const images = scenes(48, 16, 5).map((s) => s.rgb);
   const startDir = join(dir, 'enc-start');
-  const start = trainImageTokenizer({ out: startDir, images, config: TINY, steps: 30, batchSize: 8, lr: 3e-3, warmup: 3, log: () => {} }).tokenizer;
+  const start = (await trainImageTokenizer({ out: startDir, images, config: TINY, steps: 30, batchSize: 8, lr: 3e-3, warmup: 3, log: () => {} })).tokenizer;
   const before = start.stateDict();
   const grid = new Int32Array(start.grid * start.grid).map((_, i) => (i * 7) % TINY.codebookSize);
   const decodedBefore = start.decode([grid])[0]!.rgb;
-  const r = trainImageTokenizer({
+  const r = await trainImageTokenizer({
     out: join(dir, 'enc-only'), images, config: TINY, steps: 40, batchSize: 8, lr: 3e-3, warmup: 3, log: () => {},
     init: ImageTokenizer.load(startDir), encoderOnly: true,
   });

@@ -6,6 +6,8 @@
  * Held-out concepts are only ever read with `split: 'heldout'`, never mixed into training.
  */
 import { BACKGROUNDS, COLOURS, Rng, openDataset, renderScene, type ColourName, type ImageRecord, type Scene, type Split } from '../../data/index.js';
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { TokenizerError } from '../errors.js';
 import { resizeRgb } from './images.js';
 
@@ -175,4 +177,19 @@ export function drawColours(scene: Scene, avoid: ReadonlyMap<string, readonly (r
     }
   }
   return colours;
+}
+
+/**
+ * The images of a pack written by bench/gpu/pack-vq-data.ts (a gzip file: a JSON header line
+ * {size, count, draw}, then count x size x size x 3 bytes), one entry per `draw` index, so the
+ * pack's oversampling carries over.
+ */
+export function readImagePack(path: string): { size: number; images: Uint8Array[]; count: number } {
+  const body = gunzipSync(readFileSync(path));
+  const nl = body.indexOf(10);
+  const header = JSON.parse(body.subarray(0, nl).toString('utf8')) as { size: number; count: number; draw: number[] };
+  const px = header.size * header.size * 3;
+  if (body.length - nl - 1 !== header.count * px) throw new Error(`${path}: ${body.length - nl - 1} image bytes, the header says ${header.count} images of ${header.size} px`);
+  const images = Array.from({ length: header.count }, (_, i) => body.subarray(nl + 1 + i * px, nl + 1 + (i + 1) * px));
+  return { size: header.size, count: header.count, images: header.draw.map((i) => images[i]!) };
 }
