@@ -7,7 +7,7 @@
 import * as T from '../tensor/index.js';
 import type { Decoder } from '../model/decoder.js';
 import { loadDecoder, saveDecoder } from '../model/checkpoint.js';
-import { fit, type Recipe } from './fit.js';
+import { fit, type FitOptions, type Recipe } from './fit.js';
 
 export interface Batch {
   /** (batch * seq) token ids and next-token targets (-100 = no loss), row-major. */
@@ -23,26 +23,10 @@ export interface BatchSource {
   evalBatches(): Batch[];
 }
 
-export interface TrainOptions {
-  runDir: string;
-  steps: number;
-  lr: number;
-  minLr?: number;
-  warmup: number;
+/** The loop's options (fit.ts) without its wall-clock limit, plus AdamW's betas and weight decay. */
+export interface TrainOptions extends Omit<FitOptions, 'maxSeconds'> {
   weightDecay?: number;
   betas?: [number, number];
-  clip?: number;
-  accumulate?: number;
-  evalEvery?: number;
-  checkpointEvery?: number;
-  logEvery?: number;
-  /** Stop (with a checkpoint) after this step, keeping the schedule of `steps` — a time-boxed part of a longer run. */
-  stopAfter?: number;
-  /** Continue from the run directory's checkpoint when there is one. */
-  resume?: boolean;
-  /** Stop after this many consecutive non-finite steps (default 5). */
-  maxBadSteps?: number;
-  log?: (line: string, final: boolean) => void;
 }
 
 export interface TrainResult {
