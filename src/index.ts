@@ -26,7 +26,7 @@ export { rerankByClip, clipScores } from './decoding/rerank.js';
 export { Decoder } from './model/decoder.js';
 export { presets, presetConfig, type DecoderConfig, type PresetName } from './model/config.js';
 export { loadDecoder, saveDecoder } from './model/checkpoint.js';
-export { loadModelDir, readModelInfo, saveModelDir, ModelDirError } from './model/model-dir.js';
+export { readModelInfo, saveModelDir, ModelDirError } from './model/model-dir.js';
 
 // Retrieval: the memory bank, the bi-encoder, the retriever.
 export { MemoryBank, openMemoryBank, buildMemoryBank, Retriever, ClipEncoder, HashEncoder, applyRules, RetrievalInputError, type RetrievedDocument } from './retrieval/index.js';

@@ -44,10 +44,3 @@ export function seedOption(values: Parsed['values'], name = 'seed'): number {
   return numberOption(values, name, { fallback: 0, integer: true, min: 0, max: 2 ** 32 - 1 });
 }
 
-/** A flag with a fixed set of values. */
-export function enumOption<T extends string>(values: Parsed['values'], name: string, allowed: readonly T[], fallback: T): T {
-  const raw = values[name];
-  if (raw === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(String(raw))) throw new CliError(`--${name}: '${String(raw)}' is not one of ${allowed.join(', ')}`);
-  return raw as T;
-}

@@ -1,8 +1,9 @@
 /** `--device cpu|webgpu|auto` for the training commands. */
+import type { DeviceName } from '../backends/index.js';
 import { CliError } from './errors.js';
 
 /** The device name, checked before any slow work; a bad one is a CliError. */
-export async function checkDevice(value: unknown, command: string): Promise<string> {
+export async function checkDevice(value: unknown, command: string): Promise<DeviceName> {
   const { parseDevice } = await import('../backends/index.js');
   try {
     return parseDevice(String(value ?? 'cpu'));

@@ -1,8 +1,10 @@
 /** `cm3leon generate "<caption>" -o out.png` and `cm3leon caption image.png`. */
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { enumOption, numberOption, parseCommand, seedOption } from './args.js';
+import { numberOption, parseCommand, seedOption } from './args.js';
+import { checkDevice } from './device.js';
 import { CliError } from './errors.js';
+import type { DeviceName } from '../backends/index.js';
 
 export const summary = 'text-to-image and captioning';
 const DEFAULT_MODEL = 'models/cm3leon-small';
@@ -49,7 +51,7 @@ async function userErrors<T>(f: () => Promise<T>, command = 'generate'): Promise
   }
 }
 
-async function load(dir: string, device: 'cpu' | 'webgpu' | 'auto') {
+async function load(dir: string, device: DeviceName) {
   if (!existsSync(dir)) throw new CliError(`model ${dir} not found (train one with \`cm3leon train\`, or pass --model)`);
   const { Cm3leon } = await import('../decoding/pipeline.js');
   try {
@@ -60,11 +62,12 @@ async function load(dir: string, device: 'cpu' | 'webgpu' | 'auto') {
 }
 
 /** Output paths are checked before any compute: an existing folder, and never a model's own files. */
-function checkOutput(path: string): void {
+async function checkOutput(path: string): Promise<void> {
   const dir = dirname(path);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`generate: cannot write ${path}: the folder ${dir} does not exist`);
   if (existsSync(path) && statSync(path).isDirectory()) throw new CliError(`generate: ${path} is a folder; give a file name such as out.png`);
-  if (!/\.(png|jpe?g|webp)$/i.test(path)) throw new CliError(`generate: write a .png, .jpg or .webp file (got ${path})`);
+  const { isWritableImageName } = await import('../data/index.js');
+  if (!isWritableImageName(path)) throw new CliError(`generate: write a .png, .jpg or .webp file (got ${path})`);
 }
 
 export async function run(args: string[], command: 'generate' | 'caption' = 'generate'): Promise<void> {
@@ -82,7 +85,7 @@ export async function run(args: string[], command: 'generate' | 'caption' = 'gen
   } catch (err) {
     throw new CliError((err as Error).message);
   }
-  const device = enumOption(values, 'device', ['cpu', 'webgpu', 'auto'] as const, 'cpu');
+  const device = await checkDevice(values.device, command);
   const modelDir = String(values.model ?? DEFAULT_MODEL);
   if (command === 'caption') return caption(positionals, modelDir, device, sampling);
   const text = positionals.join(' ');
@@ -101,7 +104,7 @@ export async function run(args: string[], command: 'generate' | 'caption' = 'gen
   if (values.bank !== undefined && retrieveK === 0) throw new CliError('generate: --bank is used with --retrieve 1 or 2');
   // Several samples: out.png -> out-1.png ... out-N.png (the extension, and so the format, kept).
   const paths = Array.from({ length: samples }, (_, i) => (samples === 1 ? out : out.replace(/(\.[a-z]+)?$/i, (ext) => `-${i + 1}${ext || '.png'}`)));
-  for (const p of paths) checkOutput(p);
+  for (const p of paths) await checkOutput(p);
 
   const m = await load(modelDir, device);
   const t0 = performance.now();
@@ -123,7 +126,7 @@ export async function run(args: string[], command: 'generate' | 'caption' = 'gen
   }
 }
 
-async function caption(positionals: string[], modelDir: string, device: 'cpu' | 'webgpu' | 'auto', sampling: { temperature: number; topP: number; topK: number; seed: number }): Promise<void> {
+async function caption(positionals: string[], modelDir: string, device: DeviceName, sampling: { temperature: number; topP: number; topK: number; seed: number }): Promise<void> {
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new CliError(`caption: give one image file\n\n${USAGE}`);
   if (!existsSync(file)) throw new CliError(`caption: ${file} does not exist`);

@@ -73,6 +73,11 @@ export function isImageFileName(name: string): boolean {
 
 const WRITE_FORMATS = ['.png', '.jpg', '.jpeg', '.webp'] as const;
 
+/** Whether writeImage can write a file of this name (its extension picks the format). */
+export function isWritableImageName(name: string): boolean {
+  return (WRITE_FORMATS as readonly string[]).includes(extname(name).toLowerCase());
+}
+
 /** libvips messages run over several lines ("VipsJpeg: ...\nVipsJpeg: ..."): one line for the CLI. */
 function oneLine(message: string): string {
   return message.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0).join('; ');
@@ -164,7 +169,7 @@ export async function readImage(source: string | Uint8Array, o: ReadImageOptions
 /** RGB -> a .png, .jpg/.jpeg (quality 95) or lossless .webp file, by the path's extension, atomically. */
 export async function writeImage(path: string, image: RgbImage): Promise<void> {
   const ext = extname(path).toLowerCase();
-  if (!(WRITE_FORMATS as readonly string[]).includes(ext)) {
+  if (!isWritableImageName(path)) {
     throw new DataInputError(`${path}: cannot write ${ext ? `'${ext}'` : 'a file without an extension'}; use .png, .jpg, .jpeg or .webp`);
   }
   const { width, height, rgb } = image;

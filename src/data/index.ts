@@ -20,7 +20,7 @@ export { sampleScene, sampleEdit, sceneSplit, type SampledScene, type SceneEdit 
 export { detailedCaption, groundedText, questionsFor, variedCaption, editInstruction } from './shapes-text.js';
 export { parseShapes, matchObjects, type ParsedObject, type ParsedScene, type MatchResult } from './shapes-parse.js';
 export * from './image.js';
-export { readImage, writeImage, isImageFileName, IMAGE_EXTENSIONS, DEFAULT_MAX_PIXELS, type ReadImageOptions } from './image-io.js';
+export { readImage, writeImage, isImageFileName, isWritableImageName, IMAGE_EXTENSIONS, DEFAULT_MAX_PIXELS, type ReadImageOptions } from './image-io.js';
 export { Rng, hashString } from './rng.js';
 export { contactSheet, writeContactSheet } from './contact-sheet.js';
 export { formatReport } from './report.js';

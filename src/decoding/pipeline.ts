@@ -221,7 +221,8 @@ export class Cm3leon {
     // The command line's defaults (temperature 1, nucleus 0.9), so the API and `cm3leon generate` agree.
     const { retrieve, bank, encoder, ...rest } = { temperature: 1, topP: 0.9, ...o };
     const retrieved = retrieve ? await this.retrieve(caption, retrieve, { bank, encoder }) : [];
-    const context = [...(rest.context ?? []), ...retrieved.map((d) => [textSegment(d.text), imageSegment(d.codes)])];
+    const { contextDocuments } = await import('./retrieval-context.js');
+    const context = [...(rest.context ?? []), ...contextDocuments(retrieved)];
     const r = await this.generateImageAsync(caption, { ...rest, context });
     return { ...r, seed: rest.seed ?? 0, retrieved };
   }

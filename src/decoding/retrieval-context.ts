@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { ClipEncoder } from '../retrieval/clip-encoder.js';
 import { Retriever, ensureDefaultBank, type RetrievedDocument } from '../retrieval/retriever.js';
+import { imageSegment, textSegment, type Document } from '../tokenizers/document.js';
 import type { MultimodalTokenizer } from '../tokenizers/multimodal.js';
 
 /** The shipped bi-encoder (`models/bi-encoder` in the package). */
@@ -18,6 +19,11 @@ export interface RetrieveOptions {
   /** The bi-encoder or its directory; default the shipped one. */
   encoder?: ClipEncoder | string;
   tok: MultimodalTokenizer;
+}
+
+/** Retrieved documents as the decoder reads them in front of a prompt: `text <break> image` each. */
+export function contextDocuments(docs: readonly { text: string; codes: Int32Array }[]): Document[] {
+  return docs.map((d) => [textSegment(d.text), imageSegment(d.codes)]);
 }
 
 /** The k documents retrieved for `caption`, best first. Bad banks raise RetrievalInputError. */

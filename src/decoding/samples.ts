@@ -7,9 +7,9 @@
 import type { RgbImage } from '../data/index.js';
 import type { ClipEncoder } from '../retrieval/clip-encoder.js';
 import type { RetrievedDocument } from '../retrieval/retriever.js';
-import { imageSegment, textSegment } from '../tokenizers/document.js';
 import type { Cm3leon, ImageOptions } from './pipeline.js';
 import { rerankByClip } from './rerank.js';
+import { contextDocuments } from './retrieval-context.js';
 
 export interface SampleOptions extends Omit<ImageOptions, 'onPartialImage' | 'partialEvery'> {
   /** How many samples (default 1, at most 256). */
@@ -42,7 +42,7 @@ export async function generateSamples(m: Cm3leon, caption: string, o: SampleOpti
   const mixture = cfg !== undefined && cdk !== undefined;
   if (mixture && samples < 2) throw new RangeError('generate: cfg and cd-k together make a mixture of samples (half each): ask for 2 or more samples');
   if (rerank && samples < 2) throw new RangeError('generate: reranking orders several samples: ask for 2 or more');
-  const context = [...(rest.context ?? []), ...retrieved.map((d) => [textSegment(d.text), imageSegment(d.codes)])];
+  const context = [...(rest.context ?? []), ...contextDocuments(retrieved)];
   const base = rest.seed ?? 0;
   // A mixture: the first ceil(N/2) samples with CFG, the rest with CD-K.
   const firstCdk = mixture ? Math.ceil(samples / 2) : samples;

@@ -12,7 +12,8 @@ import type { RgbImage } from '../data/index.js';
 import type { Cm3leon } from '../decoding/pipeline.js';
 import type { BiEncoder } from '../retrieval/encoders.js';
 import * as T from '../tensor/index.js';
-import { imageSegment, textSegment, type Document } from '../tokenizers/document.js';
+import { textSegment } from '../tokenizers/document.js';
+import { contextDocuments } from '../decoding/retrieval-context.js';
 import { frechetDistance } from './fid.js';
 import type { CaptionItem } from './generation-eval.js';
 
@@ -26,10 +27,6 @@ export interface ContextDocument {
 }
 
 export type RetrieveForText = (caption: string, k: number) => Promise<ContextDocument[]>;
-
-export function contextDocuments(docs: readonly ContextDocument[]): Document[] {
-  return docs.map((d) => [textSegment(d.text), imageSegment(d.codes)]);
-}
 
 /** Mean NLL per image code of each item's image given its caption and `context` documents. */
 export function contextImageNll(m: Cm3leon, items: readonly CaptionItem[], contexts: readonly ContextDocument[][]): number {

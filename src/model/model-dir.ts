@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { writeFileAtomic } from '../nn/index.js';
-import { loadDecoder, saveDecoder } from './checkpoint.js';
+import { saveDecoder } from './checkpoint.js';
 import type { Decoder } from './decoder.js';
 
 export const MODEL_INFO = 'cm3leon.json';
@@ -31,11 +31,6 @@ export interface ModelInfo {
 
 export class ModelDirError extends Error {
   override name = 'ModelDirError';
-}
-
-/** True when `dir` holds a model directory (its cm3leon.json), not just a decoder checkpoint. */
-export function isModelDir(dir: string): boolean {
-  return existsSync(join(dir, MODEL_INFO));
 }
 
 /** Reads and checks `dir/cm3leon.json`. Tokenizer paths come back absolute. */
@@ -72,10 +67,4 @@ export function saveModelDir(dir: string, model: Decoder, info: ModelInfo, o: { 
   saveDecoder(dir, model, o.metadata ?? {}, o.special);
   const rel = { ...info, textTokenizer: relative(dir, info.textTokenizer), imageTokenizer: relative(dir, info.imageTokenizer) };
   writeFileAtomic(join(dir, MODEL_INFO), `${JSON.stringify(rel, null, 2)}\n`);
-}
-
-/** The decoder of a model directory (on the current default backend) with its info. */
-export function loadModelDir(dir: string): { model: Decoder; info: ModelInfo } {
-  const info = readModelInfo(dir);
-  return { model: loadDecoder(dir), info };
 }
